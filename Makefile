@@ -1,0 +1,54 @@
+# unlearnlab: `make figures` and `make test` are the whole set-up on a fresh machine.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+# 2 cores: one test worker per core
+WORKERS ?= 2
+
+.PHONY: help install figures test test-all bench bench-quick lint format report clean
+
+help:
+	@echo "make figures   create .venv, install, regenerate every figure (paper_figures/)"
+	@echo "make test      create .venv, install, run the quick test level"
+	@echo "make test-all  also run tests marked slow"
+	@echo "make bench     run the benchmarks (benchmarks/RESULTS.md)"
+	@echo "make lint      ruff check + format check"
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test,dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+figures: $(STAMP)
+	$(PY) -m experiments all
+
+report: $(STAMP)
+	$(PY) -m experiments report
+
+test: $(STAMP)
+	$(PY) -m pytest -n $(WORKERS) -q
+
+test-all: $(STAMP)
+	$(PY) -m pytest -n $(WORKERS) -q -m ''
+
+bench: $(STAMP)
+	$(PY) -m pip install --quiet -e '.[bench]'
+	$(PY) -m benchmarks
+
+bench-quick: $(STAMP)
+	$(PY) -m benchmarks --quick
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(STAMP)
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+clean:
+	rm -rf $(VENV) paper_figures/_quick paper_figures/.cache .pytest_cache

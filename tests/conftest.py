@@ -1,0 +1,32 @@
+"""Shared test set-up: float64, hypothesis profiles, fixed keys.
+
+Three kinds of test, never mixed in one function:
+* exact identities (closed form vs a brute-force oracle, float64, ~1e-8);
+* invariants (hypothesis, ``ci`` profile: deadline off, derandomised, few examples);
+* statistical claims (fixed keys, a declared false-failure rate, CLT/Hoeffding/binomial tolerance).
+"""
+
+import os
+
+import jax
+import pytest
+from hypothesis import HealthCheck, settings
+
+jax.config.update("jax_enable_x64", True)
+
+settings.register_profile(
+    "ci",
+    deadline=None,
+    derandomize=True,
+    max_examples=20,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+settings.register_profile("dev", deadline=None, max_examples=100)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+@pytest.fixture
+def key():
+    """A fixed PRNG key; split it, never reuse it."""
+    return jax.random.key(20261128)

@@ -1,0 +1,19 @@
+"""Shared machinery of the lab (no paper code): sweep, stats, results, plotting, checks, cli, claims."""
+
+from unlearnlab.lab import checks, claims, results, stats, sweep
+from unlearnlab.lab.claims import Claim, all_claims, claim_result
+from unlearnlab.lab.sweep import run_grid, run_seeds, seed_keys
+
+__all__ = [
+    "checks",
+    "claims",
+    "results",
+    "stats",
+    "sweep",
+    "Claim",
+    "all_claims",
+    "claim_result",
+    "run_grid",
+    "run_seeds",
+    "seed_keys",
+]
