@@ -125,8 +125,7 @@ def to_jsonable(obj: Any) -> Any:
     if isinstance(obj, (jax.Array, np.ndarray)):
         arr = np.asarray(obj)
         if arr.dtype.kind == "f":
-            data = np.where(np.isfinite(arr), arr, np.nan).astype(float).tolist()
-            data = _replace_nonfinite(data)
+            data = _replace_nonfinite(arr.astype(float).tolist())
         else:
             data = arr.tolist()
         return {"__ndarray__": data, "dtype": str(arr.dtype), "shape": list(arr.shape)}

@@ -12,8 +12,13 @@ Every experiment runs its seeds through :func:`run_seeds`, so that scaling is so
   ``cache_dir`` (atomically) so an interrupted sweep resumes where it stopped;
 * a tqdm progress bar runs over chunks on a terminal and is silent otherwise.
 
-Results are bitwise identical whatever the number of devices and the chunk size: each seed's
-computation is the same program applied to the same key (tested with 1 and 4 forced host devices).
+Results are bitwise identical whatever the number of devices and the chunk size. XLA's numerics
+can depend on the vmapped batch size (vectorised reductions sum in another order for small batches),
+so each device does not vmap its whole shard: it runs ``lax.map`` over blocks of ``block_size``
+seeds, each block a ``vmap`` of fixed width. Devices, chunks and padding only change how many blocks
+run where, never the program that computes a seed (tested with 1 and 4 forced host devices). The
+values equal ``jax.vmap(fn)(jax.random.split(key, n_seeds))`` up to that summation order (and
+bitwise when ``block_size`` equals ``n_seeds``).
 """
 
 from __future__ import annotations
@@ -30,6 +35,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
+
+try:  # jax >= 0.7
+    from jax import shard_map as _shard_map
+except ImportError:  # pragma: no cover
+    from jax.experimental.shard_map import shard_map as _shard_map
 
 from unlearnlab.lab.checks import check_int
 
@@ -80,6 +90,7 @@ def run_seeds(
     desc: str | None = None,
     devices=None,
     timings: dict | None = None,
+    block_size: int | None = None,
 ):
     """Run ``fn`` on ``n_seeds`` independent keys, vmapped and sharded over devices.
 
@@ -98,6 +109,9 @@ def run_seeds(
       devices: devices to shard the seed axis over (default ``jax.devices()``).
       timings: if a dict is given, ``compile_s`` and ``run_s`` (seconds, with
         ``block_until_ready``) are added to it.
+      block_size: width of the fixed ``vmap`` blocks each device maps over (default
+        ``min(8, n_seeds)``). Results are bitwise reproducible for a given ``block_size`` whatever
+        the devices and chunk size. Chunks are padded to a multiple of ``devices x block_size``.
 
     Returns:
       The pytree returned by ``fn`` with a leading axis of size ``n_seeds`` on every leaf, as NumPy
@@ -109,10 +123,13 @@ def run_seeds(
     if cache_dir is not None and cache_key is None:
         raise ValueError("`cache_key` is required when `cache_dir` is given.")
 
+    block = min(8, n_seeds) if block_size is None else check_int("block_size", block_size,
+                                                                   min_value=1)
     keys = seed_keys(key, n_seeds)
     mesh = seed_mesh(devices)
     n_dev = mesh.devices.size
-    padded = -(-chunk // n_dev) * n_dev
+    unit = n_dev * block
+    padded = -(-chunk // unit) * unit
     sharding = NamedSharding(mesh, PartitionSpec(_AXIS))
 
     out_struct = jax.eval_shape(fn, keys[0])
@@ -122,9 +139,18 @@ def run_seeds(
     if cache_dir is not None:
         cache_path = Path(cache_dir)
         cache_path.mkdir(parents=True, exist_ok=True)
-        stem = f"{cache_key}-{_key_fingerprint(keys)}-n{n_seeds}-c{chunk}"
+        stem = f"{cache_key}-{_key_fingerprint(keys)}-n{n_seeds}-c{chunk}-b{block}"
 
-    batched = jax.jit(jax.vmap(fn), in_shardings=sharding, out_shardings=sharding)
+    def per_device(k):
+        blocks = k.reshape((-1, block) + k.shape[1:])
+        out = jax.lax.map(jax.vmap(fn), blocks)
+        return jax.tree.map(lambda a: a.reshape((-1,) + a.shape[2:]), out)
+
+    spec = PartitionSpec(_AXIS)
+    # check_vma=False: fn is arbitrary user code (e.g. a lax.scan whose zero-initialised carry
+    # would otherwise be typed as device-invariant); each seed's computation is local anyway.
+    batched = jax.jit(_shard_map(per_device, mesh=mesh, in_specs=spec, out_specs=spec,
+                                 check_vma=False))
     compiled = None
     t_compile = 0.0
     t_run = 0.0
