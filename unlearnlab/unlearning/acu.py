@@ -1,0 +1,281 @@
+"""Analytic continual unlearning (ACU): exact closed-form forgetting for a ridge head.
+
+A frozen backbone and a fixed random buffer give features ``x`` (rows of ``X``); the classifier is
+ridge regression on every row currently represented,
+
+    W = (X^T X + gamma I)^{-1} X^T Y = R Q,     R = (X^T X + gamma I)^{-1},  Q = X^T Y.
+
+The state keeps ``R`` and ``W`` only (no samples). Learning a batch ``(X, Y)`` of ``m`` rows is the
+Woodbury update of ACIL (Zhuang et al. 2022, eqs. (9)-(10)):
+
+    K = I_m + X R X^T,   R' = R - R X^T K^{-1} X R,   W' = W + R' X^T (Y - X W).
+
+Unlearning a batch of learned rows is the same recursion with the signs flipped (a reconstruction of
+ACU's update, derived in ``theory/acu.md``):
+
+    S = I_m - X R X^T,   R' = R + R X^T S^{-1} X R,   W' = W - R' X^T (Y - X W).
+
+``S`` is positive definite iff the retained Gram matrix plus ``gamma I`` is (a Schur-complement
+identity); a request for rows that were never learned can make it indefinite, and is rejected.
+
+Exactness (``theory/acu.md``, Theorem 1): after any sequence of learn and unlearn requests, ``W``
+equals ridge regression retrained from scratch on the retained rows, in exact arithmetic. In floating
+point the gap is ~1e-12 (float64) and ~1e-5 (float32); exactness claims need ``jax_enable_x64``.
+
+Symbols -> arguments: ``X`` (features, rows ``f_j``) -> ``X``; ``Y`` (one-hot labels zero-padded to
+``C`` columns) -> ``Y``; ``gamma`` -> ``gamma``; ``R``, ``W`` -> ``state.R``, ``state.W``.
+
+Shapes are fixed under ``jit``: a request padded with zero feature rows and zero labels gives the same
+result (zero rows add identity blocks to ``K``/``S`` and nothing to ``X^T(.)``).
+
+Privacy: the state stores no samples, but it is *not* differentially private: anyone holding ``R``
+before and after a request learns ``R'^{-1} - R^{-1} = -X_u^T X_u``, the Gram matrix of the forgotten
+batch (for one row, the row up to sign).
+
+References:
+  Tang, Zhuang, et al., "ACU: Analytic Continual Unlearning for Efficient and Exact Forgetting with
+  Privacy Preservation", arXiv:2505.12239v1 (2025); the paper's equation numbers could not be
+  checked (body not available), see ``theory/acu.md``.
+  Zhuang et al., "ACIL: Analytic Class-Incremental Learning with Absolute Memorization and Privacy
+  Protection", NeurIPS 2022, eqs. (9)-(10) (the recursive learning step).
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+from jax.scipy.linalg import cho_factor, cho_solve
+
+from unlearnlab.lab.checks import check_array, check_int, check_positive, check_shape
+
+__all__ = [
+    "ACUState",
+    "acu_init",
+    "acu_fit",
+    "acu_learn",
+    "acu_unlearn",
+    "acu_unlearn_checked",
+    "acu_predict",
+    "ridge_retrain",
+    "acu_request_flops",
+    "retrain_flops",
+]
+
+Array = jax.Array
+
+
+class ACUState(NamedTuple):
+    """State of the analytic classifier.
+
+    Attributes:
+      R: ``(d, d)`` regularised autocorrelation inverse ``(X^T X + gamma I)^{-1}``, symmetric PD.
+      W: ``(d, C)`` ridge weights (preallocate ``C_max`` columns for class-incremental streams).
+      count: ``()`` number of non-zero rows currently represented (bookkeeping only).
+    """
+
+    R: Array
+    W: Array
+    count: Array
+
+
+def _sym(R):
+    return 0.5 * (R + R.T)
+
+
+def _nonzero_rows(X):
+    return jnp.sum(jnp.any(X != 0, axis=1)).astype(jnp.int32)
+
+
+# ----------------------------------------------------------------------------- validation
+
+
+def _check_state(state):
+    if not isinstance(state, ACUState):
+        raise ValueError(f"`state` must be an ACUState; got {type(state).__name__}.")
+    d = state.R.shape[0]
+    check_shape("state.R", state.R, (d, d))
+    check_shape("state.W", state.W, (d, None))
+    return d, state.W.shape[1]
+
+
+def _check_request(state, X, Y):
+    d, C = _check_state(state)
+    check_array("X", X, ndim=2)
+    check_array("Y", Y, ndim=2)
+    check_shape("X", X, (None, d))
+    check_shape("Y", Y, (X.shape[0], C))
+
+
+# ----------------------------------------------------------------------------- core
+
+
+def acu_init(d: int, n_classes: int, gamma, dtype=None) -> ACUState:
+    """The empty classifier: ``R = I / gamma``, ``W = 0``, ``count = 0``.
+
+    Args:
+      d: feature dimension ``d_F``.
+      n_classes: number of output columns ``C`` (the maximum number of classes of the stream).
+      gamma: ridge strength ``gamma > 0``.
+      dtype: floating dtype (default: JAX's default float).
+    """
+    d = check_int("d", d, min_value=1)
+    n_classes = check_int("n_classes", n_classes, min_value=1)
+    check_positive("gamma", gamma)
+    dtype = jnp.zeros((), dtype=dtype).dtype if dtype is not None else jnp.asarray(1.0).dtype
+    R = jnp.eye(d, dtype=dtype) / jnp.asarray(gamma, dtype)
+    return ACUState(R=R, W=jnp.zeros((d, n_classes), dtype), count=jnp.zeros((), jnp.int32))
+
+
+@jax.jit
+def _fit(X, Y, gamma):
+    d = X.shape[1]
+    A = X.T @ X + gamma * jnp.eye(d, dtype=X.dtype)
+    c = cho_factor(A, lower=True)
+    R = _sym(cho_solve(c, jnp.eye(d, dtype=X.dtype)))
+    W = cho_solve(c, X.T @ Y)
+    return ACUState(R=R, W=W, count=_nonzero_rows(X))
+
+
+def acu_fit(X, Y, gamma) -> ACUState:
+    """Closed-form ridge fit: ``R = (X^T X + gamma I)^{-1}``, ``W = R X^T Y`` (Cholesky solves).
+
+    Args:
+      X: ``(N, d)`` features.
+      Y: ``(N, C)`` one-hot (or any real) targets.
+      gamma: ridge strength ``> 0``.
+
+    Returns:
+      :class:`ACUState` with ``count`` the number of non-zero rows of ``X``.
+    """
+    check_array("X", X, ndim=2)
+    check_array("Y", Y, ndim=2)
+    check_shape("Y", Y, (X.shape[0], None))
+    check_positive("gamma", gamma)
+    X = jnp.asarray(X)
+    return _fit(X, jnp.asarray(Y, X.dtype), jnp.asarray(gamma, X.dtype))
+
+
+@jax.jit
+def _learn(state, X, Y):
+    R, W = state.R, state.W
+    m = X.shape[0]
+    RXt = R @ X.T  # (d, m)
+    K = jnp.eye(m, dtype=R.dtype) + X @ RXt
+    c = cho_factor(_sym(K), lower=True)
+    R_new = _sym(R - RXt @ cho_solve(c, RXt.T))
+    W_new = W + R_new @ (X.T @ (Y - X @ W))
+    return ACUState(R=R_new, W=W_new, count=state.count + _nonzero_rows(X))
+
+
+def acu_learn(state: ACUState, X, Y) -> ACUState:
+    """Learn a batch: the Woodbury update of ACIL eqs. (9)-(10).
+
+    ``K = I + X R X^T`` (always PD), ``R' = R - R X^T K^{-1} X R``, ``W' = W + R' X^T (Y - X W)``.
+    Zero rows (padding) are exact no-ops.
+
+    Args:
+      state: current :class:`ACUState` with ``R`` of shape ``(d, d)`` and ``W`` of shape ``(d, C)``.
+      X: ``(m, d)`` features of the new rows.
+      Y: ``(m, C)`` targets, zero-padded for classes they lack.
+    """
+    _check_request(state, X, Y)
+    return _learn(state, jnp.asarray(X, state.R.dtype), jnp.asarray(Y, state.R.dtype))
+
+
+@jax.jit
+def acu_unlearn_checked(state: ACUState, X, Y) -> tuple[ACUState, Array]:
+    """Unlearn a batch inside ``jit``/``vmap``/``scan``: returns ``(new_state, ok)``.
+
+    ``S = I - X R X^T``; ``ok`` is True iff its Cholesky factorisation succeeds (``S`` PD), i.e. iff
+    the retained rows still give a PD regularised Gram matrix. When ``ok`` is False the input state
+    is returned unchanged (never NaN). Callers outside ``jit`` should use :func:`acu_unlearn`, which
+    raises instead.
+
+    ``R' = R + R X^T S^{-1} X R``, ``W' = W - R' X^T (Y - X W)`` (``theory/acu.md``, Lemma 2).
+    No shape or finiteness validation happens here (the precondition of a jitted entry point).
+    """
+    R, W = state.R, state.W
+    X = X.astype(R.dtype)
+    Y = Y.astype(R.dtype)
+    m = X.shape[0]
+    RXt = R @ X.T
+    S = _sym(jnp.eye(m, dtype=R.dtype) - X @ RXt)
+    L = jnp.linalg.cholesky(S)
+    diag = jnp.diagonal(L)
+    ok = jnp.all(jnp.isfinite(L)) & jnp.all(diag > 0)
+    L_safe = jnp.where(ok, L, jnp.eye(m, dtype=R.dtype))
+    R_new = _sym(R + RXt @ cho_solve((L_safe, True), RXt.T))
+    W_new = W - R_new @ (X.T @ (Y - X @ W))
+    new = ACUState(R=R_new, W=W_new, count=state.count - _nonzero_rows(X))
+    out = jax.tree.map(lambda a, b: jnp.where(ok, a, b), new, state)
+    return out, ok
+
+
+def acu_unlearn(state: ACUState, X, Y) -> ACUState:
+    """Forget a batch of previously learned rows exactly (downdate; validated).
+
+    Raises:
+      ValueError: on shape or non-finite input, or when ``I - X R X^T`` is not positive definite:
+        then ``X`` cannot be rows that were learned (forgetting them would leave a retained Gram
+        matrix that is not PD). Only never-learned rows with ``x R x^T >= 1`` are detected: a small
+        unseen row (``||x||^2 < 1/lambda_max(R)``) passes and silently gives a wrong model.
+    """
+    _check_request(state, X, Y)
+    new, ok = acu_unlearn_checked(state, jnp.asarray(X, state.R.dtype),
+                                  jnp.asarray(Y, state.R.dtype))
+    if not bool(ok):
+        raise ValueError(
+            "acu_unlearn: the request cannot be data that was learned: I - X R X^T is not positive "
+            "definite (forgetting these rows would leave a retained Gram matrix that is not PD)."
+        )
+    return new
+
+
+@jax.jit
+def _predict(state, X):
+    return X @ state.W
+
+
+def acu_predict(state: ACUState, X) -> Array:
+    """Logits ``X W`` of shape ``(n, C)``."""
+    d, _ = _check_state(state)
+    check_array("X", X, ndim=2)
+    check_shape("X", X, (None, d))
+    return _predict(state, jnp.asarray(X, state.W.dtype))
+
+
+@jax.jit
+def _ridge(X, Y, gamma):
+    d = X.shape[1]
+    return jnp.linalg.solve(X.T @ X + gamma * jnp.eye(d, dtype=X.dtype), X.T @ Y)
+
+
+def ridge_retrain(X, Y, gamma) -> Array:
+    """The oracle: ridge weights retrained from scratch by a dense solve of the normal equations.
+
+    ``W = (X^T X + gamma I)^{-1} X^T Y`` via LU (``jnp.linalg.solve``), independent of the
+    Cholesky code path of ACU.
+    """
+    check_array("X", X, ndim=2)
+    check_array("Y", Y, ndim=2)
+    check_shape("Y", Y, (X.shape[0], None))
+    check_positive("gamma", gamma)
+    X = jnp.asarray(X)
+    return _ridge(X, jnp.asarray(Y, X.dtype), jnp.asarray(gamma, X.dtype))
+
+
+def acu_request_flops(d: int, m: int, C: int) -> int:
+    """Floating-point operations of one unlearning request (``theory/acu.md``, complexity).
+
+    ``R X^T`` (2 d^2 m), ``X R X^T`` (2 m^2 d), Cholesky (m^3/3), the solve (2 m^2 d), the rank-m
+    update of ``R`` (2 d^2 m), the residual (2 m d C), ``R' X^T`` (2 d^2 m) and its product with the
+    residual (2 d m C): ``6 d^2 m + 4 m^2 d + m^3/3 + 4 m d C``, independent of ``N``.
+    """
+    return int(6 * d * d * m + 4 * m * m * d + m**3 // 3 + 4 * m * d * C)
+
+
+def retrain_flops(N: int, d: int, C: int) -> int:
+    """Flops of retraining from scratch: ``2 N d^2 + 2 N d C + d^3/3 + 2 d^2 C + 2 d^2``."""
+    return int(2 * N * d * d + 2 * N * d * C + d**3 // 3 + 2 * d * d * C + 2 * d * d)
