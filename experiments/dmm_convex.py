@@ -1,0 +1,330 @@
+"""DMM in the convex case: iterative unlearners vs oracle/datamodel matching against the exact retrain.
+
+Panels: (a) ||theta_t - theta_R|| in under-parameterised ridge (A1 rate dashed); (b) the same in the
+min-norm regime (A2 floor, A4 level dashed); (c) KLoM per method on forget/retain/held-out points
+with the permutation null bias; (d) additive-datamodel error vs n (A5 slope -2 dashed).
+See theory/dmm_convex.md.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from unlearnlab.lab.claims import claim_result
+from unlearnlab.lab.cli import experiment_main
+from unlearnlab.lab.stats import loglog_slope
+from unlearnlab.lab.sweep import run_seeds
+
+NAME = "dmm_convex"
+METHODS = ("gd_retain", "ga_forget", "gdiff", "OM", "DMM", "newton")
+
+
+@dataclass(frozen=True)
+class Config:
+    n_a: int = 400
+    d_a: int = 50
+    k_a: int = 20
+    lam: float = 1.0
+    n_b: int = 100
+    d_b: int = 400
+    k_b: int = 10
+    lam_attr_b: float = 1e-3
+    T: int = 1000
+    K: int = 100
+    T_klom: int = 300
+    n_grid: tuple = (200, 400, 800, 1600)
+    d_a5: int = 10
+    k_a5: int = 5
+    seeds: int = 40
+    seed: int = 0
+
+
+def make_config(args) -> Config:
+    if args.quick:
+        return Config(n_a=200, d_a=20, k_a=10, n_b=40, d_b=120, k_b=5, T=200, K=10, T_klom=100,
+                      n_grid=(100, 200, 400), seeds=args.seeds or 2)
+    return Config(seeds=args.seeds or 40)
+
+
+def _problem(key, n, d, noise=0.5):
+    kx, kb, ke = jax.random.split(key, 3)
+    X = jax.random.normal(kx, (n, d)) / math.sqrt(d)
+    beta = jax.random.normal(kb, (d,))
+    return X, X @ beta + noise * jax.random.normal(ke, (n,))
+
+
+def _trajectories(X, y, f, lam, theta_full, theta_R, T, key, attr_lam=None):
+    from unlearnlab.unlearning.certified import newton_removal
+    from unlearnlab.unlearning.dmm import (
+        additive_datamodel_predict,
+        ga_forget,
+        gd_retain,
+        gdiff,
+        output_matching,
+        single_removal_attribution,
+    )
+
+    n, d = X.shape
+    H = X.T @ X + lam * jnp.eye(d)
+    eta = 1.0 / float(jnp.linalg.eigvalsh(H)[-1])
+    # matching set: F plus a retain subset of 2d rows (all of R when d > n)
+    retain_idx = np.flatnonzero(~np.asarray(f))
+    if d < n:
+        sub = np.asarray(jax.random.choice(key, retain_idx, (min(2 * d, retain_idx.size),), replace=False))
+    else:
+        sub = retain_idx
+    M = np.concatenate([np.flatnonzero(np.asarray(f)), sub])
+    XM = X[M]
+    eta_m = XM.shape[0] / float(jnp.linalg.norm(XM, 2) ** 2)
+    al = lam if attr_lam is None else attr_lam
+    tau = single_removal_attribution(X, y, theta_full, al, XM)
+    dm_targets = additive_datamodel_predict(tau, XM @ theta_full, f)
+    trajs = {
+        "gd_retain": gd_retain(theta_full, X, y, ~f, lam, eta, T),
+        "ga_forget": ga_forget(theta_full, X, y, f, eta, T),
+        "gdiff": gdiff(theta_full, X, y, f, lam, eta, 1.0, T),
+        "OM": output_matching(theta_full, XM, XM @ theta_R, eta_m, T),
+        "DMM": output_matching(theta_full, XM, dm_targets, eta_m, T),
+    }
+    errs = {m: np.asarray(jnp.linalg.norm(t - theta_R, axis=1)) for m, t in trajs.items()}
+    if lam > 0:
+        nr = newton_removal(theta_full, X, y, f, lam)
+        errs["newton"] = np.full(T + 1, float(jnp.linalg.norm(nr - theta_R)))
+    return errs, eta, eta_m, XM, dm_targets - XM @ theta_R
+
+
+def _panel_a(cfg):
+    from unlearnlab.unlearning.exact import ridge_fit, woodbury_retrain
+
+    key = jax.random.key(cfg.seed)
+    X, y = _problem(key, cfg.n_a, cfg.d_a)
+    f = jnp.arange(cfg.n_a) < cfg.k_a
+    th = ridge_fit(X, y, cfg.lam)
+    thR = woodbury_retrain(X, y, th, f, cfg.lam)
+    refit = ridge_fit(X[~f], y[~f], cfg.lam)
+    errs, eta, _, _, _ = _trajectories(X, y, f, cfg.lam, th, thR, cfg.T, jax.random.fold_in(key, 1))
+    HR = X[~f].T @ X[~f] + cfg.lam * jnp.eye(cfg.d_a)
+    lmin = float(jnp.linalg.eigvalsh(HR)[0])
+    rate = (1 - eta * lmin) ** np.arange(cfg.T + 1) * errs["gd_retain"][0]
+    return {"errs": errs, "a1_bound": rate, "woodbury_vs_refit": float(jnp.max(jnp.abs(thR - refit)))}
+
+
+def _panel_b(cfg):
+    from unlearnlab.unlearning.dmm import dmm_error_bound, ga_error_floor
+    from unlearnlab.unlearning.exact import minnorm_fit
+
+    key = jax.random.key(cfg.seed + 1)
+    X, y = _problem(key, cfg.n_b, cfg.d_b)
+    X = X * math.sqrt(cfg.d_b / cfg.n_b)  # O(1) singular values
+    f = jnp.arange(cfg.n_b) < cfg.k_b
+    th = minnorm_fit(X, y)
+    thR = minnorm_fit(X[~f], y[~f])
+    errs, _, _, XM, delta = _trajectories(X, y, f, 0.0, th, thR, cfg.T, jax.random.fold_in(key, 1),
+                                          attr_lam=cfg.lam_attr_b)
+    grad_R = float(jnp.linalg.norm(X[~f].T @ (X[~f] @ th - y[~f])))
+    return {"errs": errs, "a2_floor": float(ga_error_floor(th, thR, X[f])),
+            "a4_bound": float(dmm_error_bound(delta, XM)),
+            "a4_limit": float(jnp.linalg.norm(jnp.linalg.pinv(XM) @ delta)),
+            "grad_R_at_full": grad_R}
+
+
+def _panel_c(cfg, ctx):
+    """KLoM: model k trained on S_k u F (full) or S_k (oracle), S_k a random half of the retain pool."""
+    from unlearnlab.unlearning.audit import klom, klom_null_bias
+    from unlearnlab.unlearning.certified import newton_removal
+    from unlearnlab.unlearning.dmm import (
+        additive_datamodel_predict,
+        ga_forget,
+        gd_retain,
+        gdiff,
+        output_matching,
+        single_removal_attribution,
+    )
+    from unlearnlab.unlearning.exact import ridge_fit, woodbury_retrain
+
+    key = jax.random.key(cfg.seed + 2)
+    n, d, k, lam = cfg.n_a, cfg.d_a, cfg.k_a, cfg.lam
+    n_pool = n - k
+    X, y = _problem(key, n + 20, d)
+    Xho = X[n:]  # held out
+    X, y = X[:n], y[:n]
+    f = jnp.arange(n) < k
+    eval_idx = np.concatenate([np.arange(k), k + np.arange(20)])
+    Xe = jnp.concatenate([X[eval_idx], Xho])
+    T = cfg.T_klom
+    eta = 1.0 / (float(jnp.linalg.norm(X, 2) ** 2) + lam)
+
+    def one(kk):
+        half = jax.random.permutation(kk, n_pool)[: n_pool // 2]
+        keep = jnp.zeros(n, bool).at[k + half].set(True) | f  # S_k u F
+        w = keep.astype(X.dtype)
+        Xk = X * w[:, None]
+        yk = y * w
+        th = ridge_fit(Xk, yk, lam)
+        thR = woodbury_retrain(Xk, yk, th, f, lam)
+        M = keep  # matching set: the model's own training rows
+        tau = single_removal_attribution(Xk, yk, th, lam, X)
+        dm = additive_datamodel_predict(tau, X @ th, f)
+        etam = jnp.sum(w) / (jnp.linalg.norm(Xk, 2) ** 2)
+        outs = {
+            "no unlearning": th,
+            "gd_retain": gd_retain(th, Xk, yk, ~f, lam, eta, T)[-1],
+            "ga_forget": ga_forget(th, Xk, yk, f, eta, T)[-1],
+            "gdiff": gdiff(th, Xk, yk, f, lam, eta, 1.0, T)[-1],
+            "OM": output_matching(th, X, X @ thR, etam, T, match_mask=M)[-1],
+            "DMM": output_matching(th, X, dm, etam, T, match_mask=M)[-1],
+            "newton": newton_removal(th, Xk, yk, f, lam),
+            "oracle": thR,
+        }
+        return {m: Xe @ v for m, v in outs.items()}
+
+    # 2K independent training runs: the first K are unlearned, the last K are the oracle reference
+    margins = run_seeds(one, jax.random.fold_in(key, 1), 2 * cfg.K, **ctx.sweep_kwargs(cfg, "klom"))
+    orc = jnp.asarray(margins["oracle"][cfg.K:])
+    res = {}
+    for m in ("no unlearning",) + METHODS + ("exact",):
+        u = jnp.asarray(margins["oracle" if m == "exact" else m][: cfg.K])
+        res[m] = np.asarray(klom(u, orc))
+    null = np.asarray(klom_null_bias(jax.random.fold_in(key, 3), jnp.asarray(margins["oracle"][: cfg.K]), orc))
+    groups = {"forget": slice(0, k), "retain": slice(k, k + 20), "held-out": slice(k + 20, k + 40)}
+    table = {m: {g: float(np.mean(v[s])) for g, s in groups.items()} for m, v in res.items()}
+    return {"klom": table, "null_bias": float(np.mean(null)), "null_bias_per_group":
+            {g: float(np.mean(null[s])) for g, s in groups.items()}}
+
+
+def _panel_d(cfg, ctx):
+    from unlearnlab.unlearning.dmm import additive_datamodel_predict, single_removal_attribution
+    from unlearnlab.unlearning.exact import ridge_fit, woodbury_retrain
+
+    out = []
+    for n in cfg.n_grid:
+        def one(kk, n=n):
+            X, y = _problem(kk, n, cfg.d_a5, noise=0.3)
+            Xe = jax.random.normal(jax.random.fold_in(kk, 3), (100, cfg.d_a5)) / math.sqrt(cfg.d_a5)
+            f = jnp.arange(n) < cfg.k_a5
+            th = ridge_fit(X, y, 1.0)
+            thR = woodbury_retrain(X, y, th, f, 1.0)
+            tau = single_removal_attribution(X, y, th, 1.0, Xe)
+            pred = additive_datamodel_predict(tau, Xe @ th, f)
+            return jnp.mean(jnp.abs(pred - Xe @ thR))
+
+        errs = run_seeds(one, jax.random.key(cfg.seed + 10), cfg.seeds,
+                         **ctx.sweep_kwargs(cfg, f"a5-{n}"))
+        out.append(float(np.mean(errs)))
+    return {"n": list(cfg.n_grid), "err": out}
+
+
+def compute(cfg: Config, ctx) -> dict:
+    cache = ctx.stage_cache(cfg)
+    a = cache.stage("a", lambda: _panel_a(cfg))
+    b = cache.stage("b", lambda: _panel_b(cfg))
+    c = cache.stage("c", lambda: _panel_c(cfg, ctx))
+    d = cache.stage("d", lambda: _panel_d(cfg, ctx))
+    fit = loglog_slope(d["n"], d["err"])
+    ea, eb = a["errs"], b["errs"]
+    bnd = np.asarray(a["a1_bound"])
+    live = bnd > 1e-10 * bnd[0]  # below that the float64 error floor (~1e-16) dominates
+    ratio_a1 = float(np.max(np.asarray(ea["gd_retain"])[live] / bnd[live]))
+    ga_min = float(np.min(eb["ga_forget"]))
+    claims = {
+        "dmm_convex.woodbury_exact": claim_result(a["woodbury_vs_refit"], 0.0,
+                                                  a["woodbury_vs_refit"] <= 1e-8,
+                                                  "max |woodbury_retrain - refit| (float64)"),
+        "dmm_convex.a1_rate": claim_result(ratio_a1, 1.0, ratio_a1 <= 1 + 1e-8,
+                                           "max_t ||theta_t-theta_R|| / A1 bound over t with bound > 1e-10 x initial (ridge, panel a)"),
+        "dmm_convex.a1_noop": claim_result(
+            float(np.max(np.abs(np.asarray(eb["gd_retain"]) - eb["gd_retain"][0]))), 0.0,
+            bool(np.max(np.abs(np.asarray(eb["gd_retain"]) - eb["gd_retain"][0])) <= 1e-8),
+            f"change of gd_retain error in the min-norm regime; ||grad L_R(theta_full)|| = "
+            f"{b['grad_R_at_full']:.2e}"),
+        "dmm_convex.a2_floor": claim_result(ga_min, b["a2_floor"], ga_min >= b["a2_floor"] * (1 - 1e-8),
+                                            "min_t GA error vs ||P_ker X_F (theta_full - theta_R)||"),
+        "dmm_convex.a3_om_exact": claim_result(float(eb["OM"][-1]), 0.0,
+                                               float(eb["OM"][-1]) <= 1e-6 * float(eb["OM"][0]),
+                                               "final OM error (min-norm, M = all rows) vs 1e-6 x initial"),
+        "dmm_convex.a4_dmm_bound": claim_result(float(eb["DMM"][-1]), b["a4_bound"],
+                                                float(eb["DMM"][-1]) <= b["a4_bound"] * (1 + 1e-6),
+                                                f"DMM plateau vs ||delta||/sigma_min; exact limit "
+                                                f"||X_M^+ delta|| = {b['a4_limit']:.3e}"),
+        "dmm_convex.a5_slope": claim_result(fit.slope, -2.0, -2.5 <= fit.slope <= -1.5,
+                                            f"log-log slope of the additive datamodel error vs n, "
+                                            f"95% CI [{fit.lo:.2f}, {fit.hi:.2f}]"),
+        "dmm_convex.klom_null": claim_result(
+            c["klom"]["exact"]["forget"], c["null_bias"], "reported",
+            "KLoM of an independent exact retrain on forget points vs the permutation null bias"),
+    }
+    return {"a": a, "b": b, "c": c, "d": {**d, "slope": fit.slope, "slope_lo": fit.lo,
+                                          "slope_hi": fit.hi, "intercept": fit.intercept},
+            "claims": claims}
+
+
+def plot(payload):
+    from unlearnlab.lab.plotting import panel_label, subplots, theory_line
+
+    D = payload["data"]
+    fig, axes = subplots(2, 2, width=4.4, height=3.3)
+    colors = dict(zip(METHODS, ["C0", "C1", "C2", "C3", "C4", "C5"]))
+    for ax, key, title in ((axes[0, 0], "a", "(a) ridge n>d: error to exact retrain"),
+                           (axes[0, 1], "b", "(b) min-norm d>n: error to exact retrain")):
+        errs = D[key]["errs"]
+        for m in METHODS:
+            if m in errs:
+                e = np.maximum(np.asarray(errs[m], float), 1e-16)
+                style = {"ls": ":", "lw": 2.6, "zorder": 6} if m == "gd_retain" else {}
+                ax.plot(np.arange(e.size), e, label=m, color=colors[m], **style)
+        ax.set_yscale("log")
+        ax.set_xlabel("step t")
+        ax.set_ylabel(r"$\|\theta_t-\theta_R\|$")
+        panel_label(ax, title)
+    t = np.arange(len(D["a"]["a1_bound"]))
+    theory_line(axes[0, 0], t, np.maximum(D["a"]["a1_bound"], 1e-16), "A1 rate (Prop. A1)")
+    axes[0, 0].set_ylim(1e-17, 1e5)
+    for ax in (axes[0, 0], axes[0, 1]):
+        ax.text(0.98, 0.97, "ga_forget/gdiff diverge above the axis" if ax is axes[0, 1]
+                else "ga_forget diverges above the axis", transform=ax.transAxes, ha="right",
+                va="top", fontsize=7, color="C1")
+    tb = np.arange(len(D["b"]["errs"]["OM"]))
+    theory_line(axes[0, 1], tb, np.full(tb.size, D["b"]["a2_floor"]), "A2 GA floor")
+    theory_line(axes[0, 1], tb, np.full(tb.size, D["b"]["a4_bound"]), "A4 DMM bound", color="C4")
+    axes[0, 1].set_ylim(1e-12, 1e3)
+    axes[0, 0].legend(loc="lower left", ncol=2)
+    axes[0, 1].legend(loc="lower left", ncol=2)
+
+    ax = axes[1, 0]
+    tab = D["c"]["klom"]
+    names = list(tab.keys())
+    groups = ["forget", "retain", "held-out"]
+    x = np.arange(len(names))
+    for j, g in enumerate(groups):
+        ax.bar(x + (j - 1) * 0.27, [tab[m][g] for m in names], width=0.27, label=g)
+    theory_line(ax, [-0.5, len(names) - 0.5], [D["c"]["null_bias"]] * 2, "KLoM null bias (perm.)")
+    ax.set_xticks(x, names, rotation=40, ha="right")
+    ax.set_yscale("log")
+    ax.set_ylabel("mean KLoM")
+    ax.legend()
+    panel_label(ax, f"(c) KLoM after T={payload['config']['T_klom']} steps")
+
+    ax = axes[1, 1]
+    n = np.asarray(D["d"]["n"], float)
+    ax.loglog(n, D["d"]["err"], "o-", label=f"measured, slope {D['d']['slope']:.2f}")
+    theory_line(ax, n, np.exp(D["d"]["intercept"]) * n ** D["d"]["slope"] * (n / n[0]) ** (-2 - D["d"]["slope"]),
+                "A5 slope -2")
+    ax.set_xlabel("n")
+    ax.set_ylabel(r"mean $|\hat f(R)-f(\theta_R)|$")
+    ax.legend()
+    panel_label(ax, "(d) additive datamodel error (A5)")
+    return fig
+
+
+def main(argv=None):
+    return experiment_main(name=NAME, description=__doc__.strip().splitlines()[0],
+                           make_config=make_config, compute=compute, plot=plot, argv=argv)
+
+
+if __name__ == "__main__":
+    main()

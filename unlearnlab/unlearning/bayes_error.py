@@ -1,0 +1,344 @@
+"""Bayes-error unlearnable examples in a Gaussian world (the analyzable core of BEO).
+
+Zhang, Sun, Lim, Zhang, *Provably Unlearnable Examples via Bayes Error Optimisation*, arXiv
+2511.08191: protect data by maximising an estimated Bayes error under an ``L_p`` budget with
+projected gradient ascent (PGA). Here the classes are Gaussian, ``x | y ~ N(mu_y, Sigma)``, and
+the protection is a class-wise shift ``x -> x + delta_y``, ``||delta_y||_p <= eps``; the Bayes error
+is then exact and maximising it is a convex problem (derived, ``theory/beo_gaussian.md``)::
+
+    beta* = pi1 Phi(-Delta/2 - c/Delta) + pi0 Phi(-Delta/2 + c/Delta),
+    Delta = ||Sigma^{-1/2}(mu1 - mu0)||,  c = log(pi1/pi0).
+
+The plug-in KDE estimator (:func:`kde_bayes_error`) stands in for the paper's estimator (which
+could not be read); KDE plug-in Bayes-error estimates are biased in high dimension -- use them
+only for ``d <= 10``.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax.scipy.special import ndtr
+
+from unlearnlab.lab.checks import (
+    check_array,
+    check_int,
+    check_positive,
+    check_probability,
+    is_traced,
+)
+
+__all__ = [
+    "mahalanobis",
+    "bayes_error_gaussian",
+    "project_lp_ball",
+    "optimal_classwise_shift",
+    "pga_classwise_shift",
+    "bayes_error_mixture_1d",
+    "bayes_error_mc",
+    "lda_population_fit",
+    "linear_clean_error",
+    "kde_bayes_error",
+    "pga_samplewise",
+]
+
+
+def _check_p(p):
+    if p not in (2, "inf"):
+        raise ValueError(f"`p` must be 2 or 'inf'; got {p!r}.")
+
+
+def _check_sigma(Sigma, d):
+    check_array("Sigma", Sigma, ndim=2)
+    if tuple(np.shape(Sigma)) != (d, d):
+        raise ValueError(f"`Sigma` must have shape ({d}, {d}); got {np.shape(Sigma)}.")
+    if not is_traced(Sigma):
+        S = np.asarray(Sigma, float)
+        if not np.allclose(S, S.T, atol=1e-10 * max(1.0, np.abs(S).max())):
+            raise ValueError("`Sigma` must be symmetric.")
+        if np.linalg.eigvalsh(S).min() <= 0:
+            raise ValueError("`Sigma` must be positive definite.")
+
+
+def _check_means(mu0, mu1):
+    check_array("mu0", mu0, ndim=1)
+    check_array("mu1", mu1, ndim=1)
+    if np.shape(mu0) != np.shape(mu1):
+        raise ValueError(f"`mu0` and `mu1` must have the same shape; got {np.shape(mu0)}, {np.shape(mu1)}.")
+
+
+def mahalanobis(d, Sigma):
+    """``Delta = sqrt(d^T Sigma^{-1} d)``."""
+    check_array("d", d, ndim=1)
+    _check_sigma(Sigma, np.shape(d)[0])
+    return jnp.sqrt(d @ jnp.linalg.solve(Sigma, d))
+
+
+def _beta_from_delta(Delta, pi1):
+    pi0 = 1.0 - pi1
+    c = jnp.log(pi1 / pi0)
+    Dsafe = jnp.maximum(Delta, 1e-300)
+    val = pi1 * ndtr(-Dsafe / 2 - c / Dsafe) + pi0 * ndtr(-Dsafe / 2 + c / Dsafe)
+    return jnp.where(Delta > 0, val, jnp.minimum(pi0, pi1))
+
+
+def bayes_error_gaussian(mu0, mu1, Sigma, pi1=0.5):
+    """Exact Bayes error of two Gaussian classes with a shared covariance.
+
+    ``beta* = pi1 Phi(-Delta/2 - c/Delta) + pi0 Phi(-Delta/2 + c/Delta)`` (equal priors:
+    ``Phi(-Delta/2)``); ``min(pi0, pi1)`` when ``Delta = 0``.
+
+    Args:
+      mu0, mu1: ``(d,)`` class means; Sigma: ``(d, d)`` SPD; pi1: ``P(y = 1)`` in ``(0, 1)``.
+
+    Returns:
+      Scalar ``beta*``.
+    """
+    _check_means(mu0, mu1)
+    _check_sigma(Sigma, np.shape(mu0)[0])
+    check_probability("pi1", pi1, open_interval=True)
+    d = mu1 - mu0
+    return _beta_from_delta(jnp.sqrt(d @ jnp.linalg.solve(Sigma, d)), pi1)
+
+
+def _proj(delta, eps, p):
+    if p == 2:
+        nrm = jnp.linalg.norm(delta)
+        return delta * jnp.minimum(1.0, eps / jnp.maximum(nrm, 1e-300))
+    return jnp.clip(delta, -eps, eps)
+
+
+def project_lp_ball(delta, eps, p):
+    """Euclidean projection onto ``{||delta||_p <= eps}`` for ``p = 2`` (rescale) or ``"inf"`` (clip).
+
+    Args:
+      delta: ``(d,)``; eps: ``> 0``; p: ``2`` or ``"inf"``.
+    """
+    check_array("delta", delta, ndim=(1, 2))
+    check_positive("eps", eps)
+    _check_p(p)
+    if delta.ndim == 2:
+        return jax.vmap(lambda v: _proj(v, eps, p))(delta)
+    return _proj(delta, eps, p)
+
+
+def optimal_classwise_shift(mu0, mu1, Sigma, eps, p=2, iters: int = 200, box_steps: int = 20000):
+    """Reference solver of ``min ||Sigma^{-1/2}(d + delta1 - delta0)||`` s.t. ``||delta_y||_p <= eps``.
+
+    With ``v = delta1 - delta0`` the feasible set is ``{||v||_p <= 2 eps}`` (attained by the equal
+    split ``delta1 = v/2 = -delta0``). ``p = 2``: the trust-region solution
+    ``v = -(Sigma^{-1} + nu I)^{-1} Sigma^{-1} d`` with ``nu >= 0`` solving ``||v|| = 2 eps`` by
+    bisection on ``log nu`` (``||v(nu)||`` decreases in ``nu``), or ``v = -d`` if ``||d|| <= 2 eps``.
+    ``p = "inf"``: a box-constrained convex QP solved by ``box_steps`` projected-gradient steps
+    with step ``1 / lambda_max(Sigma^{-1})``.
+
+    Returns:
+      ``(delta0, delta1)``, each ``(d,)``.
+    """
+    _check_means(mu0, mu1)
+    dim = np.shape(mu0)[0]
+    _check_sigma(Sigma, dim)
+    check_positive("eps", eps)
+    _check_p(p)
+    d = mu1 - mu0
+    Si = jnp.linalg.inv(Sigma)
+    Si = 0.5 * (Si + Si.T)
+    if p == 2:
+        I = jnp.eye(dim, dtype=d.dtype)
+
+        def v_of(nu):
+            return -jnp.linalg.solve(Si + nu * I, Si @ d)
+
+        ev = jnp.linalg.eigvalsh(Si)
+        lo, hi = jnp.log(1e-12 * ev[0]), jnp.log(ev[-1] * (jnp.linalg.norm(d) / (2 * eps) + 1.0) + 1.0)
+
+        def body(_, c):
+            lo, hi = c
+            mid = 0.5 * (lo + hi)
+            too_long = jnp.linalg.norm(v_of(jnp.exp(mid))) > 2 * eps
+            return jnp.where(too_long, mid, lo), jnp.where(too_long, hi, mid)
+
+        lo, hi = jax.lax.fori_loop(0, iters, body, (lo, hi))
+        v = v_of(jnp.exp(hi))
+        v = jnp.where(jnp.linalg.norm(d) <= 2 * eps, -d, v)
+    else:
+        L = jnp.linalg.eigvalsh(Si)[-1]
+
+        def body(_, v):
+            return jnp.clip(v - (Si @ (d + v)) / L, -2 * eps, 2 * eps)
+
+        v = jax.lax.fori_loop(0, box_steps, body, jnp.zeros_like(d))
+    return -0.5 * v, 0.5 * v
+
+
+def pga_classwise_shift(mu0, mu1, Sigma, eps, p, step, T):
+    """Projected gradient ascent on ``-Delta'^2 = -||Sigma^{-1/2}(d + delta1 - delta0)||^2``.
+
+    Each ``delta_y`` starts at 0 and is projected onto its own ``L_p`` ball after every step. The
+    problem is convex (norm of an affine map over a convex set), so PGA reaches the global optimum
+    of the Bayes error ``beta(Delta')``, which is decreasing in ``Delta'``.
+
+    Args:
+      mu0, mu1: ``(d,)``; Sigma: ``(d, d)``; eps: budget; p: ``2 | "inf"``; step: step size;
+      T: steps (static).
+
+    Returns:
+      ``(delta0 (d,), delta1 (d,), beta (T+1,))`` with the equal-prior Bayes error along the run.
+    """
+    _check_means(mu0, mu1)
+    _check_sigma(Sigma, np.shape(mu0)[0])
+    check_positive("eps", eps)
+    _check_p(p)
+    check_positive("step", step)
+    T = check_int("T", T, min_value=0)
+    d = mu1 - mu0
+    Si = jnp.linalg.inv(Sigma)
+
+    def beta(d0, d1):
+        v = d + d1 - d0
+        return _beta_from_delta(jnp.sqrt(jnp.maximum(v @ Si @ v, 0.0)), 0.5)
+
+    def body(c, _):
+        d0, d1 = c
+        g = 2.0 * Si @ (d + d1 - d0)  # gradient of Delta'^2 w.r.t. delta1; -g for delta0
+        d1 = _proj(d1 - step * g, eps, p)
+        d0 = _proj(d0 + step * g, eps, p)
+        return (d0, d1), beta(d0, d1)
+
+    z = jnp.zeros_like(d)
+    (d0, d1), betas = jax.lax.scan(body, (z, z), None, length=T)
+    return d0, d1, jnp.concatenate([beta(z, z)[None], betas])
+
+
+def bayes_error_mixture_1d(means0, means1, weights, sigma, pi1=0.5, grid: int = 20001):
+    """Bayes error of two 1-D Gaussian mixtures by quadrature: ``beta = int min(pi0 p0, pi1 p1) dx``.
+
+    ``p_y(x) = sum_j weights_j N(x; means_y[j], sigma^2)``. Used when every mean lies on one line
+    (isotropic covariance, shifts along ``u = d/||d||``): project the means on ``u``.
+
+    Args:
+      means0, means1: ``(J,)``; weights: ``(J,)`` non-negative, summing to 1; sigma: ``> 0``;
+      pi1: prior; grid: number of trapezoid nodes over ``[min mean - 12 sigma, max mean + 12 sigma]``.
+
+    Returns:
+      Scalar ``beta``.
+    """
+    for name, v in (("means0", means0), ("means1", means1), ("weights", weights)):
+        check_array(name, v, ndim=1)
+    check_positive("sigma", sigma)
+    check_probability("pi1", pi1, open_interval=True)
+    check_probability("weights", weights)
+    allm = jnp.concatenate([means0, means1])
+    xs = jnp.linspace(allm.min() - 12 * sigma, allm.max() + 12 * sigma, grid)
+
+    def dens(means):
+        z = (xs[:, None] - means[None, :]) / sigma
+        return (jnp.exp(-0.5 * z**2) / (sigma * jnp.sqrt(2 * jnp.pi))) @ weights
+
+    return jnp.trapezoid(jnp.minimum((1 - pi1) * dens(means0), pi1 * dens(means1)), xs)
+
+
+def bayes_error_mc(key, sampler0, sampler1, logpdf0, logpdf1, n: int, pi1=0.5):
+    """Monte Carlo error of the Bayes classifier with exact class densities.
+
+    Draws ``y ~ Bernoulli(pi1)`` and ``x ~ p_y``; counts ``1{argmax_y pi_y p_y(x) != y}``. Its
+    standard error is ``sqrt(beta (1 - beta) / n)``.
+
+    Args:
+      key: PRNG key; sampler0/1: ``(key, n) -> (n, d)``; logpdf0/1: ``(n, d) -> (n,)``;
+      n: samples; pi1: prior.
+
+    Returns:
+      Scalar estimate.
+    """
+    n = check_int("n", n, min_value=1)
+    check_probability("pi1", pi1, open_interval=True)
+    ky, k0, k1 = jax.random.split(key, 3)
+    y = jax.random.bernoulli(ky, pi1, (n,))
+    x = jnp.where(y[:, None], sampler1(k1, n), sampler0(k0, n))
+    s1 = jnp.log(pi1) + logpdf1(x)
+    s0 = jnp.log(1 - pi1) + logpdf0(x)
+    pred = s1 > s0
+    return jnp.mean((pred != y).astype(x.dtype))
+
+
+def lda_population_fit(mu0, mu1, Sigma_pooled, pi1):
+    """Population LDA: ``w = Sigma_p^{-1}(mu1 - mu0)``, ``b = -(mu1 + mu0)^T w / 2 + log(pi1/pi0)``.
+
+    Returns:
+      ``(w (d,), b scalar)``; predicts class 1 when ``w^T x + b > 0``.
+    """
+    _check_means(mu0, mu1)
+    _check_sigma(Sigma_pooled, np.shape(mu0)[0])
+    check_probability("pi1", pi1, open_interval=True)
+    w = jnp.linalg.solve(Sigma_pooled, mu1 - mu0)
+    b = -0.5 * (mu1 + mu0) @ w + jnp.log(pi1 / (1 - pi1))
+    return w, b
+
+
+def linear_clean_error(w, b, mu0, mu1, Sigma, pi1):
+    """Error of the linear rule ``1{w^T x + b > 0}`` on clean Gaussian classes.
+
+    ``err = pi1 Phi(-(w^T mu1 + b)/s) + pi0 Phi((w^T mu0 + b)/s)``, ``s = sqrt(w^T Sigma w)``.
+    """
+    _check_means(mu0, mu1)
+    _check_sigma(Sigma, np.shape(mu0)[0])
+    check_probability("pi1", pi1, open_interval=True)
+    s = jnp.sqrt(w @ Sigma @ w)
+    return pi1 * ndtr(-(w @ mu1 + b) / s) + (1 - pi1) * ndtr((w @ mu0 + b) / s)
+
+
+def _kde_beta(X, y, h):
+    n = X.shape[0]
+    yf = y.astype(X.dtype)
+
+    def row(i):
+        d2 = jnp.sum((X - X[i]) ** 2, axis=1)
+        k = jnp.exp(-0.5 * d2 / h**2) * (jnp.arange(n) != i)
+        tot = jnp.sum(k) + 1e-300
+        eta1 = jnp.sum(k * yf) / tot
+        return 1.0 - jnp.maximum(eta1, 1.0 - eta1)
+
+    return jnp.mean(jax.lax.map(row, jnp.arange(n), batch_size=256))
+
+
+def kde_bayes_error(X, y, h):
+    """Plug-in Bayes-error estimate ``(1/n) sum_i (1 - max_y eta_hat_y(x_i))`` (differentiable in ``X``).
+
+    ``eta_hat`` is the leave-one-out Gaussian-kernel (bandwidth ``h``) class posterior
+    (Nadaraya-Watson, which implicitly uses the empirical priors). Biased in high dimension; use
+    for ``d <= 10``.
+
+    Args:
+      X: ``(n, d)``; y: ``(n,)`` labels in {0, 1}; h: ``> 0``.
+    """
+    check_array("X", X, ndim=2)
+    check_array("y", y, ndim=1)
+    check_positive("h", h)
+    return _kde_beta(X, y, h)
+
+
+def pga_samplewise(key, X, y, eps, p, step, T, h):
+    """Sample-wise PGA: ``delta_i <- Pi_{||.||_p <= eps}(delta_i + step grad_{delta_i} beta_hat(X + delta))``.
+
+    Starts from a uniform random point of the ``L_inf`` ball scaled to ``eps/2`` (then projected).
+
+    Returns:
+      ``(n, d)`` perturbations.
+    """
+    check_array("X", X, ndim=2)
+    check_positive("eps", eps)
+    _check_p(p)
+    check_positive("step", step)
+    check_positive("h", h)
+    T = check_int("T", T, min_value=0)
+    delta0 = jax.vmap(lambda v: _proj(v, eps, p))(
+        jax.random.uniform(key, X.shape, X.dtype, -eps / 2, eps / 2)
+    )
+    grad = jax.grad(lambda dl: _kde_beta(X + dl, y, h))
+
+    def body(dl, _):
+        return jax.vmap(lambda v: _proj(v, eps, p))(dl + step * grad(dl)), None
+
+    return jax.lax.scan(body, delta0, None, length=T)[0]
