@@ -117,11 +117,19 @@ _SCRIPT = textwrap.dedent(
             s, _ = acu_unlearn_checked(s, X[i * 10:(i + 1) * 10], Y[i * 10:(i + 1) * 10])
         return {"W": s.W, "count": s.count}
 
+    def noisy(key):
+        x = jax.random.normal(key, (64, 8))
+        return {"W": (x.T @ x) / 64.0 + x.mean(0)[:, None], "count": jnp.sum(x > 0)}
+
     runs = {}
     for name, devices, chunk in [("one", jax.devices()[:1], None), ("four", None, None),
                                  ("four_chunked", None, 3), ("one_chunked", jax.devices()[:1], 4)]:
-        out = run_seeds(stream, jax.random.key(3), 6, chunk_size=chunk, devices=devices)
+        # ACU streams use block_size=1 (see the sweep module's note on batched LAPACK calls)
+        out = run_seeds(stream, jax.random.key(3), 6, chunk_size=chunk, devices=devices,
+                        block_size=1)
         runs[name] = {"W": out["W"].tobytes().hex(), "count": out["count"].tolist()}
+        out = run_seeds(noisy, jax.random.key(4), 20, chunk_size=chunk, devices=devices)
+        runs[name + "_vmap"] = {"W": out["W"].tobytes().hex(), "count": out["count"].tolist()}
     print(json.dumps({"devices": jax.device_count(), "runs": runs}))
     """
 )
@@ -139,5 +147,8 @@ def test_identical_on_one_and_four_devices():
     out = json.loads(res.stdout.strip().splitlines()[-1])
     assert out["devices"] == 4
     runs = out["runs"]
-    assert runs["one"]["W"] == runs["four"]["W"] == runs["four_chunked"]["W"] == runs["one_chunked"]["W"]
-    assert all(r["count"] == [270] * 6 for r in runs.values())
+    for suffix in ("", "_vmap"):
+        W = {runs[n + suffix]["W"] for n in ("one", "four", "four_chunked", "one_chunked")}
+        counts = [runs[n + suffix]["count"] for n in ("one", "four", "four_chunked", "one_chunked")]
+        assert len(W) == 1 and all(c == counts[0] for c in counts)
+    assert runs["one"]["count"] == [270] * 6

@@ -19,6 +19,11 @@ seeds, each block a ``vmap`` of fixed width. Devices, chunks and padding only ch
 run where, never the program that computes a seed (tested with 1 and 4 forced host devices). The
 values equal ``jax.vmap(fn)(jax.random.split(key, n_seeds))`` up to that summation order (and
 bitwise when ``block_size`` equals ``n_seeds``).
+
+Known XLA:CPU issue (jaxlib 0.10.2, seen here): a whole ACU stream -- a ``lax.scan`` of Cholesky,
+``eigvalsh`` and solves -- vmapped over 2 or more seeds hangs at execution (all threads idle), while
+the same function with batch 1 or under ``lax.map`` runs. Such functions pass ``block_size=1``:
+each device then maps over seeds one at a time (the vectorisation is lost, the sharding is not).
 """
 
 from __future__ import annotations
