@@ -10,6 +10,7 @@ WORKERS ?= 2
 
 help:
 	@echo "make figures   create .venv, install, regenerate every figure (paper_figures/)"
+	@echo "               (FIGURE_FLAGS=--force recomputes instead of re-plotting saved results)"
 	@echo "make test      create .venv, install, run the quick test level"
 	@echo "make test-all  also run tests marked slow"
 	@echo "make bench     run the benchmarks (benchmarks/RESULTS.md)"
@@ -23,8 +24,10 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# FIGURE_FLAGS=--force recomputes every experiment instead of re-plotting from the saved JSON
+FIGURE_FLAGS ?=
 figures: $(STAMP)
-	$(PY) -m experiments all
+	$(PY) -m experiments all $(FIGURE_FLAGS)
 
 report: $(STAMP)
 	$(PY) -m experiments report

@@ -13,7 +13,6 @@ import importlib
 import pkgutil
 import sys
 import time
-from pathlib import Path
 
 import experiments
 
@@ -21,7 +20,8 @@ import experiments
 def experiment_names() -> list[str]:
     """Every runnable experiment module (not starting with ``_``)."""
     return sorted(
-        m.name for m in pkgutil.iter_modules(experiments.__path__)
+        m.name
+        for m in pkgutil.iter_modules(experiments.__path__)
         if not m.name.startswith("_") and not m.ispkg and m.name not in ("report",)
     )
 
@@ -44,8 +44,10 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     names = experiment_names()
     if not argv or argv[0] in ("list", "-h", "--help"):
-        print("experiments (python -m experiments.<name> [--quick] [--seeds N] [--out DIR] "
-              "[--force] [--no-plot]):")
+        print(
+            "experiments (python -m experiments.<name> [--quick] [--seeds N] [--out DIR] "
+            "[--force] [--no-plot]):"
+        )
         for n in names:
             print(f"  {n:<22} {_describe(n)}")
         print("\n  all                    run every experiment, then write the report")

@@ -14,8 +14,7 @@ def _need_sklearn():
         import sklearn  # noqa: F401
     except ModuleNotFoundError as e:  # pragma: no cover - exercised only without the extra
         raise ModuleNotFoundError(
-            "this experiment needs scikit-learn (its bundled digits data): "
-            "pip install -e '.[test]'"
+            "this experiment needs scikit-learn (its bundled digits data): pip install -e '.[test]'"
         ) from e
 
 

@@ -19,7 +19,9 @@ def test_quick_run_writes_json_and_figure(name, tmp_path):
     mod = importlib.import_module(f"experiments.{name}")
     payload = mod.main(["--quick", "--out", str(tmp_path), "--no-progress"])
     js = tmp_path / f"{name}.json"
-    assert js.exists() and (tmp_path / f"{name}.png").exists() and (tmp_path / f"{name}.pdf").exists()
+    assert (
+        js.exists() and (tmp_path / f"{name}.png").exists() and (tmp_path / f"{name}.pdf").exists()
+    )
     saved = json.loads(js.read_text())
     for field in ("name", "config", "data", "claims", "manifest"):
         assert field in saved, field

@@ -25,8 +25,17 @@ def test_config_hash_stable_and_sensitive():
 
 def test_manifest_fields():
     m = results.manifest(Cfg(), timings={"run_s": 1.0}, name="x")
-    for k in ("config", "config_hash", "git_sha", "versions", "backend", "device_count", "x64",
-              "timings", "utc"):
+    for k in (
+        "config",
+        "config_hash",
+        "git_sha",
+        "versions",
+        "backend",
+        "device_count",
+        "x64",
+        "timings",
+        "utc",
+    ):
         assert k in m
     assert m["x64"] is True and m["device_count"] == jax.device_count()
     assert m["versions"]["jax"] == jax.__version__
@@ -99,8 +108,14 @@ def _toy(tmp_path, argv, counter):
         ax[0, 0].plot(payload["data"]["y"])
         return fig
 
-    return experiment_main(name="toy", description="toy", make_config=make_config,
-                           compute=compute, plot=plot, argv=argv + ["--out", str(tmp_path)])
+    return experiment_main(
+        name="toy",
+        description="toy",
+        make_config=make_config,
+        compute=compute,
+        plot=plot,
+        argv=argv + ["--out", str(tmp_path)],
+    )
 
 
 def test_experiment_main_caches_and_forces(tmp_path):

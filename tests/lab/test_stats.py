@@ -41,7 +41,7 @@ def test_clopper_pearson_matches_scipy():
 
 def test_loglog_slope_exact_power_law():
     x = np.array([10, 30, 100, 300, 1000.0])
-    fit = stats.loglog_slope(x, 3.0 * x ** -0.5)
+    fit = stats.loglog_slope(x, 3.0 * x**-0.5)
     assert math.isclose(fit.slope, -0.5, abs_tol=1e-12)
     assert math.isclose(math.exp(fit.intercept), 3.0, rel_tol=1e-10)
     assert fit.se < 1e-10

@@ -42,32 +42,48 @@ def test_chunking_is_bitwise_identical(key, chunk):
 
 
 def test_cache_resumes_and_skips(key, tmp_path):
-    calls = {"n": 0}
-
-    def fn(k):
-        calls["n"] += 1  # counts traces, i.e. compilations of a new program
-        return noisy_mean(k)
-
-    timings = {}
-    a = run_seeds(fn, key, 9, chunk_size=3, cache_dir=tmp_path, cache_key="t", timings=timings)
+    t_first = {}
+    a = run_seeds(
+        noisy_mean, key, 9, chunk_size=3, cache_dir=tmp_path, cache_key="t", timings=t_first
+    )
     files = sorted(tmp_path.glob("*.npz"))
-    assert len(files) == 3 and timings["compile_s"] > 0 and timings["run_s"] > 0
+    assert len(files) == 3 and t_first["run_s"] > 0
     # simulate an interruption after the first chunk: delete the other two, rerun
     for f in files[1:]:
         f.unlink()
-    n_before = calls["n"]
-    b = run_seeds(fn, key, 9, chunk_size=3, cache_dir=tmp_path, cache_key="t")
-    assert calls["n"] > n_before  # it had to recompute the missing chunks
+    t_resume = {}
+    b = run_seeds(
+        noisy_mean, key, 9, chunk_size=3, cache_dir=tmp_path, cache_key="t", timings=t_resume
+    )
+    assert t_resume["run_s"] > 0 and len(list(tmp_path.glob("*.npz"))) == 3
     for k in a:
         np.testing.assert_array_equal(a[k], b[k])
-    # a finished run is not recomputed
-    n_before = calls["n"]
-    c = run_seeds(fn, key, 9, chunk_size=3, cache_dir=tmp_path, cache_key="t")
-    assert calls["n"] == n_before
+    # a finished run is not recomputed: nothing is compiled or run
+    t_done = {}
+    c = run_seeds(
+        noisy_mean, key, 9, chunk_size=3, cache_dir=tmp_path, cache_key="t", timings=t_done
+    )
+    assert t_done == {"compile_s": 0.0, "run_s": 0.0}
     np.testing.assert_array_equal(a["norm"], c["norm"])
     # another key does not reuse the cache
-    d = run_seeds(fn, jax.random.key(5), 9, chunk_size=3, cache_dir=tmp_path, cache_key="t")
+    d = run_seeds(noisy_mean, jax.random.key(5), 9, chunk_size=3, cache_dir=tmp_path, cache_key="t")
     assert not np.array_equal(d["norm"], a["norm"])
+
+
+def test_compiled_program_is_reused(key):
+    """Calling run_seeds again with the same function and shapes does not retrace or recompile."""
+    n = {"trace": 0}
+
+    def fn(k):
+        n["trace"] += 1
+        return jax.random.normal(k, (3,))
+
+    from unlearnlab.lab import sweep
+
+    run_seeds(fn, key, 6)
+    traces, n_compiled = n["trace"], len(sweep._COMPILED)
+    run_seeds(fn, jax.random.key(9), 6)
+    assert n["trace"] == traces and len(sweep._COMPILED) == n_compiled
 
 
 def test_grid_common_random_numbers(key):
@@ -82,8 +98,9 @@ def test_grid_common_random_numbers(key):
 
 
 def test_seed_keys_match_split(key):
-    np.testing.assert_array_equal(jax.random.key_data(seed_keys(key, 5)),
-                                  jax.random.key_data(jax.random.split(key, 5)))
+    np.testing.assert_array_equal(
+        jax.random.key_data(seed_keys(key, 5)), jax.random.key_data(jax.random.split(key, 5))
+    )
 
 
 def test_bad_arguments(key):
@@ -141,8 +158,14 @@ def test_identical_on_one_and_four_devices():
     env = dict(os.environ)
     env["XLA_FLAGS"] = "--xla_force_host_platform_device_count=4"
     env["JAX_PLATFORMS"] = "cpu"
-    res = subprocess.run([sys.executable, "-c", _SCRIPT], capture_output=True, text=True, env=env,
-                         cwd=ROOT, timeout=900)
+    res = subprocess.run(
+        [sys.executable, "-c", _SCRIPT],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=900,
+    )
     assert res.returncode == 0, res.stderr[-2000:]
     out = json.loads(res.stdout.strip().splitlines()[-1])
     assert out["devices"] == 4

@@ -347,8 +347,12 @@ def test_jit_equals_nojit(transform):
     pred = transform(acu_predict)
     ref_fit, ref_learn = acu_fit(X, Y, 1.0), acu_learn(s, X[:7], Y[:7])
     ref_unl, ref_pred = acu_unlearn(s, X[:7], Y[:7]), acu_predict(s, X)
-    for a, b in [(fit(X, Y).W, ref_fit.W), (learn(s, X[:7], Y[:7]).W, ref_learn.W),
-                 (unl(s, X[:7], Y[:7]).W, ref_unl.W), (pred(s, X), ref_pred)]:
+    for a, b in [
+        (fit(X, Y).W, ref_fit.W),
+        (learn(s, X[:7], Y[:7]).W, ref_learn.W),
+        (unl(s, X[:7], Y[:7]).W, ref_unl.W),
+        (pred(s, X), ref_pred),
+    ]:
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
 
 
@@ -364,11 +368,11 @@ def test_traced_once():
         return acu_unlearn_checked(s, X, Y)[0]
 
     for i in range(4):
-        s = step(s, X[i * 8:(i + 1) * 8], Y[i * 8:(i + 1) * 8])
+        s = step(s, X[i * 8 : (i + 1) * 8], Y[i * 8 : (i + 1) * 8])
     assert n["trace"] == 1
     before = acu_unlearn_checked._cache_size()
     for i in range(3):
-        acu_unlearn_checked(s, X[i:i + 5], Y[i:i + 5])
+        acu_unlearn_checked(s, X[i : i + 5], Y[i : i + 5])
     assert acu_unlearn_checked._cache_size() - before <= 1
 
 

@@ -19,7 +19,15 @@ import dataclasses
 import importlib
 import pkgutil
 
-__all__ = ["Claim", "KINDS", "PROVENANCE", "VERDICTS", "claim_result", "all_claims"]
+__all__ = [
+    "Claim",
+    "KINDS",
+    "PROVENANCE",
+    "VERDICTS",
+    "claim_result",
+    "all_claims",
+    "claims_by_family",
+]
 
 #: the kinds of claim the lab distinguishes
 KINDS = (
@@ -84,16 +92,23 @@ def claim_result(measured, theory, verdict: str | bool, detail: str = "") -> dic
     return {"measured": measured, "theory": theory, "verdict": verdict, "detail": detail}
 
 
-def all_claims() -> tuple[Claim, ...]:
-    """Every :class:`Claim` declared by a family (a ``CLAIMS`` attribute of a subpackage)."""
+def claims_by_family() -> dict[str, tuple[Claim, ...]]:
+    """``{family: CLAIMS}`` for every subpackage of :mod:`unlearnlab` that declares claims."""
     import unlearnlab
 
-    found: list[Claim] = []
+    out: dict[str, tuple[Claim, ...]] = {}
     for info in pkgutil.iter_modules(unlearnlab.__path__):
         if not info.ispkg or info.name == "lab":
             continue
         mod = importlib.import_module(f"unlearnlab.{info.name}")
-        found.extend(getattr(mod, "CLAIMS", ()))
+        if getattr(mod, "CLAIMS", ()):
+            out[info.name] = tuple(mod.CLAIMS)
+    return out
+
+
+def all_claims() -> tuple[Claim, ...]:
+    """Every :class:`Claim` declared by a family (a ``CLAIMS`` attribute of a subpackage)."""
+    found: list[Claim] = [c for cs in claims_by_family().values() for c in cs]
     ids = [c.id for c in found]
     dup = {i for i in ids if ids.count(i) > 1}
     if dup:

@@ -68,13 +68,23 @@ class RunContext:
 def common_parser(name: str, description: str) -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog=f"python -m experiments.{name}", description=description)
     p.add_argument("--quick", action="store_true", help="tiny sizes (seconds); used by smoke tests")
-    p.add_argument("--seeds", type=int, default=None, help="number of seeds (default: per experiment)")
-    p.add_argument("--out", type=Path, default=None,
-                   help="output folder (default paper_figures/, or paper_figures/_quick/ with --quick)")
+    p.add_argument(
+        "--seeds", type=int, default=None, help="number of seeds (default: per experiment)"
+    )
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="output folder (default paper_figures/, or paper_figures/_quick/ with --quick)",
+    )
     p.add_argument("--force", action="store_true", help="recompute even if cached results exist")
     p.add_argument("--no-plot", action="store_true", help="compute and save JSON, draw no figure")
-    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
-                   help="progress bars (default: when stderr is a terminal)")
+    p.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="progress bars (default: when stderr is a terminal)",
+    )
     return p
 
 
@@ -107,12 +117,22 @@ def experiment_main(
     args = parser.parse_args(argv)
     if args.seeds is not None and args.seeds < 1:
         parser.error("--seeds must be >= 1")
-    out = args.out if args.out is not None else Path("paper_figures") / ("_quick" if args.quick else "")
+    out = (
+        args.out
+        if args.out is not None
+        else Path("paper_figures") / ("_quick" if args.quick else "")
+    )
     out = Path(out)
     config = make_config(args)
     progress = sys.stderr.isatty() if args.progress is None else args.progress
-    ctx = RunContext(name=name, out_dir=out, cache_dir=out / ".cache" / name, force=args.force,
-                     quick=args.quick, progress=progress)
+    ctx = RunContext(
+        name=name,
+        out_dir=out,
+        cache_dir=out / ".cache" / name,
+        force=args.force,
+        quick=args.quick,
+        progress=progress,
+    )
 
     json_path = out / f"{name}.json"
     h = res.config_hash(config)

@@ -48,8 +48,14 @@ def subplots(ncols: int = 1, nrows: int = 1, *, width: float = 3.6, height: floa
     by experiment entry points). Returns ``(fig, axes)`` with ``axes`` always 2-D.
     """
     matplotlib.rcParams.update(STYLE)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(width * ncols, height * nrows),
-                             squeeze=False, layout="constrained", **kw)
+    fig, axes = plt.subplots(
+        nrows,
+        ncols,
+        figsize=(width * ncols, height * nrows),
+        squeeze=False,
+        layout="constrained",
+        **kw,
+    )
     return fig, axes
 
 

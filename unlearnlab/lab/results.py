@@ -44,8 +44,18 @@ __all__ = [
     "time_call",
 ]
 
-_PACKAGES = ("jax", "jaxlib", "numpy", "flax", "optax", "chex", "numpyro", "matplotlib", "scipy",
-             "scikit-learn")
+_PACKAGES = (
+    "jax",
+    "jaxlib",
+    "numpy",
+    "flax",
+    "optax",
+    "chex",
+    "numpyro",
+    "matplotlib",
+    "scipy",
+    "scikit-learn",
+)
 
 
 def config_dict(config) -> dict:
@@ -65,8 +75,13 @@ def config_hash(config) -> str:
 
 def _git(*args) -> str | None:
     try:
-        out = subprocess.run(["git", *args], capture_output=True, text=True, timeout=10,
-                             cwd=Path(__file__).resolve().parent)
+        out = subprocess.run(
+            ["git", *args],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            cwd=Path(__file__).resolve().parent,
+        )
     except (OSError, subprocess.SubprocessError):
         return None
     return out.stdout.strip() if out.returncode == 0 else None
@@ -101,8 +116,11 @@ def manifest(config=None, *, timings: dict | None = None, name: str | None = Non
         "device_count": len(devices),
         "device_kinds": sorted({d.device_kind for d in devices}),
         "x64": bool(jax.config.jax_enable_x64),
-        "machine": {"platform": platform.platform(), "processor": platform.machine(),
-                    "cpu_count": os.cpu_count()},
+        "machine": {
+            "platform": platform.platform(),
+            "processor": platform.machine(),
+            "cpu_count": os.cpu_count(),
+        },
         "argv": sys.argv[1:],
         "utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "timings": to_jsonable(timings or {}),
@@ -249,8 +267,10 @@ class Timer:
             self.cpu[name] = self.cpu.get(name, 0.0) + time.process_time() - c0
 
     def as_dict(self) -> dict:
-        return {**{f"{k}_s": v for k, v in self.wall.items()},
-                **{f"{k}_cpu_s": v for k, v in self.cpu.items()}}
+        return {
+            **{f"{k}_s": v for k, v in self.wall.items()},
+            **{f"{k}_cpu_s": v for k, v in self.cpu.items()},
+        }
 
 
 def time_call(fn: Callable, *args, repeats: int = 5, **kwargs) -> dict:
@@ -268,5 +288,10 @@ def time_call(fn: Callable, *args, repeats: int = 5, **kwargs) -> dict:
         out = jax.block_until_ready(fn(*args, **kwargs))
         walls.append(time.perf_counter() - w0)
         cpus.append(time.process_time() - c0)
-    return {"first_s": first, "median_s": float(np.median(walls)), "min_s": float(np.min(walls)),
-            "cpu_median_s": float(np.median(cpus)), "out": out}
+    return {
+        "first_s": first,
+        "median_s": float(np.median(walls)),
+        "min_s": float(np.min(walls)),
+        "cpu_median_s": float(np.median(cpus)),
+        "out": out,
+    }

@@ -32,6 +32,7 @@ import hashlib
 import os
 import sys
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -83,6 +84,50 @@ def _load_chunk(path: Path, n_leaves: int):
         return [z[f"arr_{i}"] for i in range(n_leaves)]
 
 
+_PROGRAMS: OrderedDict = OrderedDict()  # (fn, devices, block) -> jitted program
+_COMPILED: OrderedDict = OrderedDict()  # (program, input signature) -> compiled executable
+_MAX_CACHED = 64
+
+
+def _remember(cache: OrderedDict, key, make):
+    if key in cache:
+        cache.move_to_end(key)
+        return cache[key]
+    value = cache[key] = make()
+    if len(cache) > _MAX_CACHED:
+        cache.popitem(last=False)
+    return value
+
+
+def _batched_program(fn, mesh: Mesh, block: int):
+    """The jitted program for ``fn`` on ``mesh``: ``lax.map`` over fixed-width ``vmap`` blocks.
+
+    Cached by ``(fn, devices, block)`` so that calling :func:`run_seeds` again with the same
+    function reuses the compiled executable instead of recompiling it.
+    """
+
+    def make():
+        def per_device(k):
+            blocks = k.reshape((-1, block) + k.shape[1:])
+            out = jax.lax.map(jax.vmap(fn), blocks)
+            return jax.tree.map(lambda a: a.reshape((-1,) + a.shape[2:]), out)
+
+        spec = PartitionSpec(_AXIS)
+        # check_vma=False: fn is arbitrary user code (e.g. a lax.scan whose zero-initialised carry
+        # would otherwise be typed as device-invariant); each seed's computation is local anyway.
+        return jax.jit(
+            _shard_map(per_device, mesh=mesh, in_specs=spec, out_specs=spec, check_vma=False)
+        )
+
+    key = (fn, tuple(d.id for d in mesh.devices.flat), block)
+    return _remember(_PROGRAMS, key, make)
+
+
+def _compile(program, k):
+    sig = (program, k.shape, str(k.dtype), jax.config.jax_enable_x64)
+    return _remember(_COMPILED, sig, lambda: program.lower(k).compile())
+
+
 def run_seeds(
     fn: Callable[[Any], Any],
     key,
@@ -128,8 +173,9 @@ def run_seeds(
     if cache_dir is not None and cache_key is None:
         raise ValueError("`cache_key` is required when `cache_dir` is given.")
 
-    block = min(8, n_seeds) if block_size is None else check_int("block_size", block_size,
-                                                                   min_value=1)
+    block = (
+        min(8, n_seeds) if block_size is None else check_int("block_size", block_size, min_value=1)
+    )
     keys = seed_keys(key, n_seeds)
     mesh = seed_mesh(devices)
     n_dev = mesh.devices.size
@@ -146,16 +192,7 @@ def run_seeds(
         cache_path.mkdir(parents=True, exist_ok=True)
         stem = f"{cache_key}-{_key_fingerprint(keys)}-n{n_seeds}-c{chunk}-b{block}"
 
-    def per_device(k):
-        blocks = k.reshape((-1, block) + k.shape[1:])
-        out = jax.lax.map(jax.vmap(fn), blocks)
-        return jax.tree.map(lambda a: a.reshape((-1,) + a.shape[2:]), out)
-
-    spec = PartitionSpec(_AXIS)
-    # check_vma=False: fn is arbitrary user code (e.g. a lax.scan whose zero-initialised carry
-    # would otherwise be typed as device-invariant); each seed's computation is local anyway.
-    batched = jax.jit(_shard_map(per_device, mesh=mesh, in_specs=spec, out_specs=spec,
-                                 check_vma=False))
+    batched = _batched_program(fn, mesh, block)
     compiled = None
     t_compile = 0.0
     t_run = 0.0
@@ -182,7 +219,7 @@ def run_seeds(
         k = jax.device_put(k, sharding)
         if compiled is None:
             t0 = time.perf_counter()
-            compiled = batched.lower(k).compile()
+            compiled = _compile(batched, k)
             t_compile = time.perf_counter() - t0
         t0 = time.perf_counter()
         out = jax.block_until_ready(compiled(k))

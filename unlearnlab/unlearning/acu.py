@@ -223,8 +223,9 @@ def acu_unlearn(state: ACUState, X, Y) -> ACUState:
         unseen row (``||x||^2 < 1/lambda_max(R)``) passes and silently gives a wrong model.
     """
     _check_request(state, X, Y)
-    new, ok = acu_unlearn_checked(state, jnp.asarray(X, state.R.dtype),
-                                  jnp.asarray(Y, state.R.dtype))
+    new, ok = acu_unlearn_checked(
+        state, jnp.asarray(X, state.R.dtype), jnp.asarray(Y, state.R.dtype)
+    )
     if not bool(ok):
         raise ValueError(
             "acu_unlearn: the request cannot be data that was learned: I - X R X^T is not positive "

@@ -53,7 +53,11 @@ CLAIMS = (
         "splitting them, or unlearning right after learning the same batch changes nothing.",
         kind="derived proposition",
         provenance="derived",
-        tests=(_T + "test_order_independence", _T + "test_inverse_pair", _T + "test_padding_is_noop"),
+        tests=(
+            _T + "test_order_independence",
+            _T + "test_inverse_pair",
+            _T + "test_padding_is_noop",
+        ),
         experiment="acu",
         panel="(a)",
         theory_note=_NOTE,
