@@ -1,0 +1,295 @@
+"""UNEM: GEM unrolled into layers with learned per-layer hyper-parameters (Gaussian model).
+
+Zhou et al. (2025), "UNEM: UNrolled generalized EM for transductive few-shot learning",
+arXiv 2412.16739 (CVPR 2025). Layer ``l`` is one GEM sweep (:func:`unlearnlab.fewshot.gem.gem_layer`)
+with its own ``lam_l = softplus(gamma_l)`` and ``T_l = 1 + softplus(t2_l)``; before the layers every
+feature is scaled by ``s = softplus(t1)`` ("EMBT", equivalent to a shared isotropic variance
+``1/s^2``). The official variant ``U_PADDLE_EMBT_L`` has ``L = 10`` layers: ``2L + 1 = 21`` scalars.
+
+Training (official ``src/unroll_trainer.py``): ``n_tasks`` validation tasks sampled once,
+full-batch Adam (lr 0.1, halved after 50 steps) for 100 steps. Two losses:
+
+* ``"nll"`` (default): ``-(1/|Q|) sum_n log u_{n, y_n}``, the cross-entropy of the output
+  assignments;
+* ``"paper_code"``: what the official code optimises, ``CrossEntropyLoss(U, y)`` applied to the
+  probabilities ``U`` *as logits*: ``(1/|Q|) sum_n [-u_{n,y_n} + log sum_k exp(u_nk)]``.
+
+Symbols -> arguments: ``gamma_l, t1, t2_l`` -> :class:`UNEMParams`; ``L`` -> ``n_layers``; the rest
+as in :mod:`unlearnlab.fewshot.gem`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+from jax import lax
+
+from unlearnlab.fewshot.gem import (
+    _sq_dist,  # the one distance of the family
+    gem_init,
+    gem_m_step,
+    gem_pi_step,
+    gem_run,
+    validate_task_arrays,
+)
+from unlearnlab.fewshot.tasks import Task
+from unlearnlab.lab.checks import check_array, check_int, check_positive, is_traced
+
+__all__ = [
+    "UNEMParams",
+    "UNEMTrainConfig",
+    "TrainInfo",
+    "LOSSES",
+    "unem_init_params",
+    "unem_hyper",
+    "unem_trace",
+    "unem_forward",
+    "unem_loss",
+    "query_accuracy",
+    "train_unem",
+    "train_unem_on_tasks",
+    "gem_accuracy",
+    "grid_search_gem",
+    "softplus_inv",
+]
+
+LOSSES = ("nll", "paper_code")
+
+
+class UNEMParams(NamedTuple):
+    """The learned hyper-parameters of UNEM (raw, before the softplus maps)."""
+
+    t1: jax.Array  # () feature scale s = softplus(t1)
+    gamma: jax.Array  # (L,) lam_l = softplus(gamma_l)
+    t2: jax.Array  # (L,) T_l = 1 + softplus(t2_l)
+
+
+@dataclasses.dataclass(frozen=True)
+class UNEMTrainConfig:
+    """Training set-up; defaults are the official code's (``unroll_trainer.py``)."""
+
+    n_layers: int = 10
+    n_tasks: int = 1000
+    steps: int = 100
+    lr: float = 0.1
+    lr_drop_step: int = 50
+    lr_drop_factor: float = 0.5
+    loss: str = "nll"
+
+    def __post_init__(self):
+        check_int("n_layers", self.n_layers, min_value=1)
+        check_int("n_tasks", self.n_tasks, min_value=1)
+        check_int("steps", self.steps, min_value=1)
+        check_positive("lr", self.lr)
+        check_int("lr_drop_step", self.lr_drop_step, min_value=0)
+        check_positive("lr_drop_factor", self.lr_drop_factor)
+        if self.loss not in LOSSES:
+            raise ValueError(f"`loss` must be one of {LOSSES}; got {self.loss!r}.")
+
+
+class TrainInfo(NamedTuple):
+    loss: jax.Array  # (steps,) mean training loss before each Adam step
+
+
+def softplus_inv(y):
+    """Inverse of ``softplus``: ``log(expm1(y))`` for ``y > 0``."""
+    y = jnp.asarray(y, dtype=jnp.result_type(float))
+    return y + jnp.log(-jnp.expm1(-y))
+
+
+def unem_init_params(n_layers: int = 10, *, gamma=1.0, t1=1.0, t2=1.0) -> UNEMParams:
+    """Official initial values ``gamma = t1 = t2 = 1`` (``lam ~ 1.313``, ``T ~ 2.313``, ``s ~ 1.313``)."""
+    n_layers = check_int("n_layers", n_layers, min_value=1)
+    f = jnp.result_type(float)
+    return UNEMParams(
+        jnp.asarray(t1, f), jnp.full((n_layers,), gamma, f), jnp.full((n_layers,), t2, f)
+    )
+
+
+def unem_hyper(params: UNEMParams):
+    """``(s, lam (L,), T (L,))`` from the raw parameters."""
+    return (
+        jax.nn.softplus(params.t1),
+        jax.nn.softplus(params.gamma),
+        1.0 + jax.nn.softplus(params.t2),
+    )
+
+
+def _validate_params(params):
+    if not isinstance(params, UNEMParams):
+        raise ValueError(f"`params` must be a UNEMParams; got {type(params).__name__}.")
+    check_array("params.t1", params.t1, ndim=0)
+    check_array("params.gamma", params.gamma, ndim=1)
+    check_array("params.t2", params.t2, ndim=1)
+    if np.shape(params.gamma) != np.shape(params.t2):
+        raise ValueError(
+            f"`params.gamma` and `params.t2` must have the same shape (L,); got "
+            f"{np.shape(params.gamma)} and {np.shape(params.t2)}."
+        )
+
+
+def _unem_scan(params, z_s, y_s, z_q, n_classes):
+    s, lam, T = unem_hyper(params)
+    dtype = jnp.result_type(z_s.dtype, z_q.dtype, s.dtype)
+    z_s, z_q = s * z_s.astype(dtype), s * z_q.astype(dtype)
+    y1 = jax.nn.one_hot(y_s, n_classes, dtype=dtype)
+    state = gem_init(z_s, y_s, n_classes)
+    state = state._replace(u=jnp.full((z_q.shape[0], n_classes), 1.0 / n_classes, dtype))
+
+    def layer(st, hyp):
+        lam_l, T_l = hyp
+        log_u = jax.nn.log_softmax((-_sq_dist(z_q, st.w) + lam_l * st.log_pi) / T_l, axis=-1)
+        st = st._replace(u=jnp.exp(log_u))
+        st = gem_m_step(gem_pi_step(st), z_s, y1, z_q)
+        return st, (st, log_u)
+
+    # layer 1 outside the scan: the carry then depends on the data (stable carry types under a
+    # sharded/varying map such as run_seeds)
+    state, first = layer(state, (lam[0], T[0]))
+    final, rest = lax.scan(layer, state, (lam[1:], T[1:]))
+    states, log_u = jax.tree.map(lambda a, b: jnp.concatenate([a[None], b]), first, rest)
+    return final, states, log_u
+
+
+def unem_trace(params: UNEMParams, z_s, y_s, z_q, n_classes: int):
+    """UNEM forward pass with every layer's state.
+
+    Returns:
+      ``(u, states)``: ``u (n_q, K)`` the output assignments ``u^(L)``, and a :class:`GEMState`
+      whose leaves carry a leading layer axis ``L`` (centroids in the scaled feature space).
+    """
+    n_classes = validate_task_arrays(z_s, y_s, z_q, n_classes)
+    _validate_params(params)
+    final, states, _ = _unem_scan(params, jnp.asarray(z_s), y_s, jnp.asarray(z_q), n_classes)
+    return final.u, states
+
+
+def unem_forward(params: UNEMParams, z_s, y_s, z_q, n_classes: int):
+    """UNEM forward pass: ``u^(L)``, shape ``(n_q, K)`` (rows on the simplex).
+
+    Args:
+      params: :class:`UNEMParams` with ``L`` layers.
+      z_s: ``(n_s, d)`` support features; ``y_s``: ``(n_s,)`` labels, every class present.
+      z_q: ``(n_q, d)`` query features.
+      n_classes: ``K`` (static under jit).
+
+    References:
+      Zhou et al. (2025), arXiv 2412.16739; official ``U_PADDLE_EMBT_L`` (lab spec Sec. 2.1-2.2).
+    """
+    return unem_trace(params, z_s, y_s, z_q, n_classes)[0]
+
+
+def _loss_from_log_u(log_u, y_q, kind):
+    if kind == "nll":
+        return -jnp.mean(jnp.take_along_axis(log_u, y_q[:, None], axis=1))
+    u = jnp.exp(log_u)
+    u_y = jnp.take_along_axis(u, y_q[:, None], axis=1)[:, 0]
+    return jnp.mean(jax.nn.logsumexp(u, axis=1) - u_y)
+
+
+def unem_loss(params: UNEMParams, task: Task, n_classes: int, *, kind: str = "nll"):
+    """Training loss of one task: ``"nll"`` or ``"paper_code"`` (see the module docstring)."""
+    if kind not in LOSSES:
+        raise ValueError(f"`kind` must be one of {LOSSES}; got {kind!r}.")
+    _, _, log_u = _unem_scan(params, task.z_s, task.y_s, task.z_q, n_classes)
+    return _loss_from_log_u(log_u[-1], task.y_q, kind)
+
+
+def query_accuracy(u, y_q):
+    """Fraction of query points with ``argmax_k u_nk = y_n``."""
+    return jnp.mean(jnp.argmax(u, axis=-1) == y_q)
+
+
+def train_unem_on_tasks(tasks: Task, n_classes: int, config: UNEMTrainConfig, params0=None):
+    """Full-batch Adam on a fixed batch of tasks (leading axis ``n``) inside ``lax.scan``.
+
+    Returns:
+      ``(params, TrainInfo)``.
+    """
+    if not isinstance(config, UNEMTrainConfig):
+        raise ValueError(f"`config` must be a UNEMTrainConfig; got {type(config).__name__}.")
+    params = unem_init_params(config.n_layers) if params0 is None else params0
+    sched = optax.piecewise_constant_schedule(
+        config.lr, {config.lr_drop_step: config.lr_drop_factor}
+    )
+    opt = optax.adam(sched)
+
+    def batch_loss(p):
+        return jnp.mean(jax.vmap(lambda t: unem_loss(p, t, n_classes, kind=config.loss))(tasks))
+
+    def step(carry, _):
+        p, o = carry
+        loss, g = jax.value_and_grad(batch_loss)(p)
+        upd, o = opt.update(g, o, p)
+        return (optax.apply_updates(p, upd), o), loss
+
+    (params, _), losses = lax.scan(step, (params, opt.init(params)), None, length=config.steps)
+    return params, TrainInfo(losses)
+
+
+def train_unem(
+    key, task_sampler: Callable[[jax.Array], Task], n_classes: int, config: UNEMTrainConfig
+):
+    """Learn UNEM's per-layer hyper-parameters on ``config.n_tasks`` tasks sampled once.
+
+    Args:
+      key: PRNG key for the tasks.
+      task_sampler: a pure ``key -> Task`` function (e.g. ``partial(sample_task, spec=spec)``);
+        static under jit.
+      n_classes: ``K``.
+      config: :class:`UNEMTrainConfig`.
+
+    Returns:
+      ``(params, TrainInfo)``; ``TrainInfo.loss (steps,)``.
+
+    References:
+      Official ``UNEM_Gaussian/src/unroll_trainer.py`` (1000 tasks, 100 full-batch Adam steps).
+    """
+    n_classes = check_int("n_classes", n_classes, min_value=1)
+    if not isinstance(config, UNEMTrainConfig):
+        raise ValueError(f"`config` must be a UNEMTrainConfig; got {type(config).__name__}.")
+    tasks = jax.vmap(task_sampler)(jax.random.split(key, config.n_tasks))
+    return train_unem_on_tasks(tasks, n_classes, config)
+
+
+def gem_accuracy(task: Task, n_classes: int, lam, T, n_iter: int):
+    """Query accuracy of fixed-hyper-parameter GEM on one task."""
+    st = gem_run(task.z_s, task.y_s, task.z_q, n_classes, lam, T, n_iter)
+    return query_accuracy(st.u, task.y_q)
+
+
+def grid_search_gem(tasks: Task, lam_grid, T_grid, n_iter: int, n_classes: int):
+    """Best fixed ``(lam, T)`` of GEM by mean query accuracy over a batch of tasks.
+
+    The grid is evaluated with ``lax.map`` over grid points (memory: one grid point at a time) and
+    ``vmap`` over tasks. Ties go to the first grid point in row-major ``(lam, T)`` order.
+
+    Args:
+      tasks: a :class:`Task` batch (leading axis ``n``).
+      lam_grid: ``(G_lam,)`` values ``>= 0``; T_grid: ``(G_T,)`` values ``> 0``.
+      n_iter: GEM layers; n_classes: ``K``.
+
+    Returns:
+      ``(best_lam, best_T, acc)`` with ``acc (G_lam, G_T)`` the mean accuracy of each grid point.
+    """
+    lam_grid = jnp.asarray(check_array("lam_grid", lam_grid, ndim=1))
+    T_grid = jnp.asarray(check_array("T_grid", T_grid, ndim=1))
+    if not is_traced(lam_grid) and np.any(np.asarray(lam_grid) < 0):
+        raise ValueError("`lam_grid` values must be >= 0.")
+    if not is_traced(T_grid) and np.any(np.asarray(T_grid) <= 0):
+        raise ValueError("`T_grid` values must be > 0.")
+    L, G = jnp.meshgrid(lam_grid, T_grid, indexing="ij")
+
+    def one(hyp):
+        lam, T = hyp
+        return jnp.mean(jax.vmap(lambda t: gem_accuracy(t, n_classes, lam, T, n_iter))(tasks))
+
+    acc = lax.map(one, (L.ravel(), G.ravel())).reshape(L.shape)
+    i = jnp.argmax(acc.ravel())
+    return L.ravel()[i], G.ravel()[i], acc
