@@ -1,0 +1,490 @@
+"""h-calibration vs temperature scaling and binning baselines on real CIFAR classifier outputs.
+
+For every data set (WRN-16-4 / LeNet-5 on CIFAR-10, WRN-16-4 on CIFAR-100; netcal's records) and
+every random 50/50 calibration/test split, fits eight post-hoc methods on the calibration half and
+reports eleven test-half metrics (mean +- sd over splits). The figure shows top-label reliability
+diagrams of the test half of WRN-16-4 CIFAR-10 (split 0) per method, and the test ECE of every
+method on every set. ``--data digits`` adds the digits-MLP benchmark; ``--quick`` uses synthetic
+over-confident data.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+import unlearnlab.calibration as cal
+from unlearnlab.lab.claims import claim_result
+from unlearnlab.lab.cli import experiment_main
+
+NAME = "hcal"
+METHODS = (
+    "uncalibrated",
+    "TS",
+    "ETS(16) + h-cal",
+    "PWL(100) + h-cal",
+    "mono-MLP + h-cal",
+    "ETS + NLL",
+    "top-label HB",
+    "class-wise isotonic",
+)
+ORDER_PRESERVING = (True, True, True, True, True, True, False, False)
+METRICS = (
+    "acc",
+    "ECE_ew",
+    "ECE_em",
+    "dECE",
+    "dECE_l2sq",
+    "CWECE_a",
+    "smECE",
+    "KS",
+    "NLL",
+    "Brier",
+    "h-loss",
+)
+ALL_REAL = ("wrn16-4-cifar10", "lenet5-cifar10", "wrn16-4-cifar100")
+LABELS = {
+    "wrn16-4-cifar10": "WRN-16-4 C10",
+    "lenet5-cifar10": "LeNet-5 C10",
+    "wrn16-4-cifar100": "WRN-16-4 C100",
+    "digits": "digits-MLP",
+    "synthetic": "synthetic",
+}
+
+
+@dataclass(frozen=True)
+class Config:
+    datasets: tuple = ALL_REAL
+    n_splits: int = 5
+    steps: int = 300
+    window: int = 200
+    lr: float = 5e-3
+    num_temps: int = 16
+    num_segments: int = 100
+    n_bins: int = 15
+    seed: int = 0
+    synthetic_n: int = 4000
+    # CIFAR-100 (M = 500k events per full batch): fewer steps on 1000-row mini-batches (100k events)
+    # so that the default run fits the lab's CPU budget; full-batch cost is timed separately
+    c100_steps: int = 200
+    c100_batch: int = 1000
+
+
+def add_flags(p):
+    p.add_argument(
+        "--data",
+        default=None,
+        help="comma list of "
+        + ", ".join(ALL_REAL + ("digits", "synthetic"))
+        + ", or 'all' (default: the three real sets)",
+    )
+    p.add_argument("--steps", type=int, default=None, help="Adam steps per h-cal fit (default 300)")
+
+
+def make_config(args) -> Config:
+    if args.data in (None, ""):
+        ds = ("synthetic",) if args.quick else ALL_REAL
+    elif args.data == "all":
+        ds = ALL_REAL + ("digits",)
+    else:
+        ds = tuple(args.data.split(","))
+    steps = args.steps or (60 if args.quick else 300)
+    n_splits = args.seeds or (1 if args.quick else 5)
+    return Config(
+        datasets=ds, n_splits=n_splits, steps=steps, synthetic_n=1000 if args.quick else 4000
+    )
+
+
+def _load(name, config):
+    """``(logits, labels, fixed_split)``: real sets are split per seed; digits has a fixed split."""
+    from experiments import _data_calibration as D
+
+    if name in D.REAL_SETS:
+        p, y = D.load_predictions(name)
+        return D.to_logits(p), y, None
+    if name == "digits":
+        d = D.digits_mlp(0)
+        return None, None, d
+    z, y = cal.known_map(jax.random.key(config.seed + 99), 2 * config.synthetic_n, 10, 0.5)
+    return np.asarray(z), np.asarray(y), None
+
+
+def _metrics(key, q, yt, config):
+    """The eleven test metrics of probabilities ``q`` (N, C)."""
+    conf, corr = cal.top_label(q, yt)
+    lq = jnp.log(jnp.clip(q, 1e-12, 1.0))
+    lq = lq - jax.nn.logsumexp(lq, axis=1, keepdims=True)
+    return jnp.stack(
+        [
+            jnp.mean(corr),
+            cal.binned_ece(conf, corr, n_bins=config.n_bins),
+            cal.binned_ece(conf, corr, n_bins=config.n_bins, scheme="equal_mass"),
+            cal.debiased_ece_l1(key, conf, corr, n_bins=config.n_bins),
+            cal.debiased_ece_l2sq(conf, corr, n_bins=config.n_bins),
+            cal.classwise_ece(q, yt, config.n_bins),
+            cal.smooth_ece(conf, corr),
+            cal.ks_error(conf, corr),
+            cal.nll(lq, yt),
+            cal.brier(q, yt),
+            cal.hcal_loss(q, yt, window=config.window, sort="auto"),
+        ]
+    )
+
+
+def _methods(key, zc, yc, zt, config):
+    """Test probabilities of the eight methods (8, N_test, C), and the fitted temperature."""
+    ks = jax.random.split(key, 4)
+    big = zc.shape[1] >= 100
+    hc = dict(
+        window=config.window,
+        steps=config.c100_steps if big else config.steps,
+        lr=config.lr,
+        batch=config.c100_batch if big else 5000,
+    )
+    T = cal.fit_temperature(zc, yc)
+    out = [jax.nn.softmax(zt, 1), jax.nn.softmax(zt / T, 1)]
+    for k, fam, fk in (
+        (ks[0], "ets", {"num_temps": config.num_temps}),
+        (ks[1], "pwl", {"num_segments": config.num_segments}),
+        (ks[2], "mono_mlp", {}),
+    ):
+        out.append(cal.apply_hcal(cal.fit_hcal(k, zc, yc, family=fam, family_kwargs=fk, **hc), zt))
+    m = cal.fit_hcal(
+        ks[3], zc, yc, family="ets", family_kwargs={"num_temps": config.num_temps}, loss="nll", **hc
+    )
+    out.append(cal.apply_hcal(m, zt))
+    pc, pt = jax.nn.softmax(zc, 1), jax.nn.softmax(zt, 1)
+    e, v = cal.fit_histogram_binning(*cal.top_label(pc, yc), n_bins=config.n_bins)
+    out.append(cal.apply_top_label_binning(e, v, pt))
+    xk, yk = cal.fit_isotonic_classwise(pc, yc)
+    out.append(cal.apply_isotonic_classwise(xk, yk, pt))
+    return jnp.stack(out), T
+
+
+def _per_split(z, y, config, fixed=None):
+    z, y = jnp.asarray(z), jnp.asarray(y)
+
+    def fn(key):
+        k_split, k_fit, k_met = jax.random.split(key, 3)
+        if fixed is None:
+            n = y.shape[0]
+            perm = jax.random.permutation(k_split, n)
+            a, b = perm[: n // 2], perm[n // 2 :]
+            zc, yc, zt, yt = z[a], y[a], z[b], y[b]
+        else:
+            (zc, yc), (zt, yt) = fixed
+        qs, T = _methods(k_fit, zc, yc, zt, config)
+
+        def per_method(q):  # one compiled body for all eight methods (lax.map)
+            conf, corr = cal.top_label(q, yt)
+            rel = cal.reliability_stats(conf, corr, n_bins=config.n_bins)
+            sig = jnp.maximum(cal.smooth_ece(conf, corr), 0.01)
+            _, yh, dens = cal.smooth_reliability(conf, corr, sig)
+            return {
+                "metrics": _metrics(k_met, q, yt, config),
+                "same_argmax": jnp.mean(jnp.argmax(q, 1) == jnp.argmax(zt, 1)),
+                "rel_count": rel["count"],
+                "rel_conf": rel["conf"],
+                "rel_acc": rel["acc"],
+                "smooth": jnp.stack([yh, dens]),
+            }
+
+        return {**jax.lax.map(per_method, qs), "T": T}
+
+    return fn
+
+
+def _fit_timing(config):
+    """Wall time of one jitted ETS h-cal fit on 5000 x 100 (CIFAR-100 calibration half)."""
+    from experiments import _data_calibration as D
+
+    p, y = D.load_predictions("wrn16-4-cifar100")
+    z = jnp.asarray(D.to_logits(p)[:5000])
+    yy = jnp.asarray(y[:5000])
+    f = jax.jit(
+        lambda k, z, y: cal.fit_hcal(
+            k, z, y, family="ets", steps=config.c100_steps, window=config.window, batch=5000
+        )
+    )
+    t0, c0 = time.perf_counter(), time.process_time()
+    jax.block_until_ready(f(jax.random.key(0), z, yy))
+    first, first_cpu = time.perf_counter() - t0, time.process_time() - c0
+    t0, c0 = time.perf_counter(), time.process_time()
+    jax.block_until_ready(f(jax.random.key(1), z, yy))
+    return {
+        "first_s": first,
+        "first_cpu_s": first_cpu,
+        "run_s": time.perf_counter() - t0,
+        "run_cpu_s": time.process_time() - c0,
+        "steps": config.c100_steps,
+        "batch": 5000,
+    }
+
+
+def _run_splits(name, i, key, config, ctx, stages):
+    """All splits of one data set: one jitted program per set, each split cached as a stage.
+
+    Not ``run_seeds``: its shard_map body checks varying-manual-axes types, which rejects every
+    ``lax`` loop whose carry starts from a constant (PAV, Newton, bisection, optax scans) -- reported
+    to the lead. The keys are ``run_seeds``'s: ``jax.random.split(fold_in(key, i), n_splits)``.
+    """
+    from tqdm.auto import tqdm
+
+    keys = jax.random.split(jax.random.fold_in(key, i), config.n_splits)
+    loaded = {}
+
+    def one(s):
+        def go():
+            if "fn" not in loaded:
+                z, y, fixed = _load(name, config)
+                if fixed is not None:  # digits: one fixed split, seeds vary the fits only
+                    fixed = (
+                        tuple(map(jnp.asarray, fixed["cal"])),
+                        tuple(map(jnp.asarray, fixed["test"])),
+                    )
+                    z, y = fixed[0]
+                loaded["fn"] = jax.jit(_per_split(z, y, config, fixed))
+            t0 = time.perf_counter()
+            out = jax.block_until_ready(loaded["fn"](keys[s]))
+            ctx.timings[f"{name}_split{s}_s"] = time.perf_counter() - t0
+            return {k: np.asarray(v) for k, v in out.items()}
+
+        return stages.stage(f"data-{name}-split{s}", go)
+
+    outs = [
+        one(s)
+        for s in tqdm(
+            range(config.n_splits), desc=f"{NAME}:{name}", disable=not ctx.progress, leave=False
+        )
+    ]
+    return {k: np.stack([o[k] for o in outs]) for k in outs[0]}
+
+
+def compute(config: Config, ctx) -> dict:
+    stages = ctx.stage_cache(config)
+    key = jax.random.key(config.seed)
+    results = {}
+    for i, name in enumerate(config.datasets):
+        results[name] = _run_splits(name, i, key, config, ctx, stages)
+
+    timing = None
+    if "wrn16-4-cifar100" in config.datasets:
+        timing = stages.stage("fit-timing", lambda: _fit_timing(config))
+
+    table = {}
+    for name, r in results.items():
+        m = np.asarray(r["metrics"])  # (splits, methods, metrics)
+        table[name] = {"mean": m.mean(0), "sd": m.std(0, ddof=1) if m.shape[0] > 1 else 0 * m[0]}
+    data = {
+        "datasets": list(config.datasets),
+        "methods": list(METHODS),
+        "metrics": list(METRICS),
+        "table": table,
+        "T": {n: np.asarray(r["T"]) for n, r in results.items()},
+        "same_argmax": {n: np.asarray(r["same_argmax"]).min(0) for n, r in results.items()},
+        "fig_set": config.datasets[0],
+        "rel": {
+            k: np.asarray(results[config.datasets[0]][k])[0]
+            for k in ("rel_count", "rel_conf", "rel_acc", "smooth")
+        },
+        "fit_timing": timing,
+        "ece_split": {n: np.asarray(r["metrics"])[:, :, 1] for n, r in results.items()},
+    }
+    data["claims"] = _claims(config, results, table)
+    return data
+
+
+def _claims(config, results, table):
+    iE, iN, iA = METRICS.index("ECE_ew"), METRICS.index("NLL"), METRICS.index("acc")
+    claims = {}
+    real = [n for n in config.datasets if n in ALL_REAL]
+    main = "wrn16-4-cifar10" if "wrn16-4-cifar10" in real else config.datasets[0]
+    ece = np.asarray(results[main]["metrics"])[:, :, iE]
+    T = np.asarray(results[main]["T"])
+    ok = bool(np.all(T > 1.2) and np.all(ece[:, 1] <= 0.6 * ece[:, 0]))
+    claims["hcal.ts_moves_temperature"] = claim_result(
+        {"T": T.tolist(), "ece_before": ece[:, 0].tolist(), "ece_after": ece[:, 1].tolist()},
+        "T > 1.2 and test ECE drop >= 40% on every split",
+        ok,
+        f"on {main}",
+    )
+    rows, good = {}, True
+    for n in config.datasets:
+        mu, sd = table[n]["mean"], table[n]["sd"]
+        h, ts = mu[2, iE], mu[1, iE]
+        spread = max(sd[2, iE], sd[1, iE])
+        rows[n] = {"ece_uncal": mu[0, iE], "ece_ts": ts, "ece_hcal_ets": h, "spread": spread}
+        good &= bool(h <= ts + spread)
+    halved = bool(table[main]["mean"][2, iE] <= 0.5 * table[main]["mean"][0, iE])
+    claims["hcal.hcal_vs_ts"] = claim_result(
+        rows,
+        "ETS+h-cal test ECE <= TS + split sd on every set; <= half of uncalibrated on " + main,
+        good and halved,
+        "mean over splits; spread = larger split sd of the two",
+    )
+    same = {n: np.asarray(results[n]["same_argmax"]).min(0)[:6].tolist() for n in config.datasets}
+    acc_eq = all(
+        abs(table[n]["mean"][j, iA] - table[n]["mean"][0, iA]) < 1e-12
+        for n in config.datasets
+        for j in range(6)
+    )
+    claims["hcal.accuracy_preserved"] = claim_result(
+        same,
+        "argmax agreement 1.0 for the six order-preserving methods",
+        bool(all(min(v) == 1.0 for v in same.values()) and acc_eq),
+        "min over splits",
+    )
+    nl = {
+        n: {
+            "uncal": table[n]["mean"][0, iN],
+            "hcal_ets": table[n]["mean"][2, iN],
+            "hcal_pwl": table[n]["mean"][3, iN],
+            "hcal_mono": table[n]["mean"][4, iN],
+        }
+        for n in config.datasets
+    }
+    claims["hcal.nll_not_worse"] = claim_result(
+        nl,
+        "h-cal test NLL <= uncalibrated NLL",
+        bool(
+            all(
+                all(v[k] <= v["uncal"] for k in ("hcal_ets", "hcal_pwl", "hcal_mono"))
+                for v in nl.values()
+            )
+        ),
+        "mean over splits",
+    )
+    return claims
+
+
+def plot(payload):
+    from matplotlib.patches import Patch
+
+    from unlearnlab.lab.plotting import panel_label, subplots, theory_line
+
+    d, cfg = payload["data"], payload["config"]
+    methods = d["methods"]
+    rel = d["rel"]
+    fig, axes = subplots(4, 3, width=3.0, height=2.9)
+    nb = cfg["n_bins"]
+    edges = np.linspace(0, 1, nb + 1)
+    centers = 0.5 * (edges[1:] + edges[:-1])
+    tab_fig = d["table"][d["fig_set"]]
+    iE = d["metrics"].index("ECE_ew")
+    for j, m in enumerate(methods):
+        ax = axes[j // 4, j % 4]
+        cnt, acc = np.asarray(rel["rel_count"][j]), np.asarray(rel["rel_acc"][j])
+        conf = np.asarray(rel["rel_conf"][j])
+        keep = cnt > 0
+        ax.bar(
+            centers[keep],
+            acc[keep],
+            width=1 / nb,
+            color="#1f77b4",
+            alpha=0.55,
+            edgecolor="#1f77b4",
+            label="accuracy per bin",
+        )
+        ax.bar(
+            centers[keep],
+            conf[keep] - acc[keep],
+            bottom=acc[keep],
+            width=1 / nb,
+            color="#d62728",
+            alpha=0.35,
+            label="gap to confidence",
+        )
+        frac = cnt / max(cnt.sum(), 1)
+        ax.bar(
+            centers,
+            0.25 * frac / max(frac.max(), 1e-12),
+            width=1 / nb,
+            color="0.5",
+            alpha=0.5,
+            label="count (scaled)",
+        )
+        yh, dens = np.asarray(rel["smooth"][j][0]), np.asarray(rel["smooth"][j][1])
+        t = np.linspace(0, 1, len(yh))
+        m_ok = dens > 0.002 * dens.max()
+        ax.plot(t[m_ok], yh[m_ok], color="#2ca02c", lw=1.4, label="smooth (smECE kernel)")
+        theory_line(ax, [0, 1], [0, 1], "perfect calibration")
+        ax.set_xlim(0, 1)
+        ax.set_ylim(0, 1)
+        op = "" if ORDER_PRESERVING[j] else " *"
+        ax.set_title(
+            f"({chr(97 + j)}) {m}{op}\nECE {tab_fig['mean'][j, iE]:.4f} (mean of splits)",
+            fontsize=8.5,
+        )
+        if j % 4 == 0:
+            ax.set_ylabel("test accuracy")
+        if j // 4 == 1:
+            ax.set_xlabel("confidence (top label)")
+        if j == 0:
+            ax.legend(loc="upper left", fontsize=6.5)
+    # row 3: ECE per method per set, NLL per method per set
+    for ax in axes[2, :]:
+        ax.remove()
+    gs = axes[0, 0].get_gridspec()
+    axE = fig.add_subplot(gs[2, :2])
+    axN = fig.add_subplot(gs[2, 2:])
+    sets = d["datasets"]
+    iN = d["metrics"].index("NLL")
+    w = 0.8 / len(sets)
+    colors = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e"]
+    for s_i, s in enumerate(sets):
+        mu, sd = np.asarray(d["table"][s]["mean"]), np.asarray(d["table"][s]["sd"])
+        x = np.arange(len(methods)) + (s_i - (len(sets) - 1) / 2) * w
+        axE.bar(x, mu[:, iE], w, yerr=sd[:, iE], color=colors[s_i % 5], capsize=2)
+        axN.bar(
+            x,
+            mu[:, iN] / mu[0, iN],
+            w,
+            yerr=sd[:, iN] / mu[0, iN],
+            color=colors[s_i % 5],
+            capsize=2,
+        )
+    for ax in (axE, axN):
+        ax.set_xticks(np.arange(len(methods)))
+        ax.set_xticklabels(
+            [
+                m.replace(" + ", "+\n").replace("-label ", "-label\n").replace("-wise ", "-wise\n")
+                for m in methods
+            ],
+            fontsize=6.5,
+        )
+    axE.set_ylabel("test ECE (15 bins), mean ± sd")
+    panel_label(axE, "(i) test ECE by method and data set")
+    axN.axhline(1.0, color="0.15", ls="--", lw=1.2)
+    axN.set_ylabel("test NLL / uncalibrated NLL")
+    panel_label(axN, "(j) test NLL relative to uncalibrated")
+    handles = [Patch(color=colors[i % 5], label=LABELS.get(s, s)) for i, s in enumerate(sets)]
+    handles.append(theory_line(axN, [], [], "uncalibrated (ratio 1)")[0])
+    axN.set_ylim(0, 1.35 * max(1.0, axN.get_ylim()[1] / 1.05))
+    axN.legend(handles=handles, loc="upper center", ncol=len(handles), fontsize=6.5)
+    fig.suptitle(
+        f"Recalibration on {LABELS.get(d['fig_set'], d['fig_set'])} (test half, split 0; "
+        f"* = not order-preserving); bars: {cfg['n_splits']} splits, h-cal "
+        f"{cfg['steps']} Adam steps",
+        fontsize=9.5,
+    )
+    return fig
+
+
+def main(argv=None):
+    return experiment_main(
+        name=NAME,
+        description=__doc__.strip().splitlines()[0],
+        make_config=make_config,
+        compute=compute,
+        plot=plot,
+        argv=argv,
+        add_flags=add_flags,
+    )
+
+
+if __name__ == "__main__":
+    main()

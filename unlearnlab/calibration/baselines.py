@@ -1,0 +1,351 @@
+"""Calibration baselines: temperature scaling, histogram binning, isotonic regression (PAV), vector
+and matrix scaling.
+
+Which ones preserve the argmax:
+* temperature scaling -- **yes** (a positive rescaling of the logits);
+* top-label histogram binning (:func:`apply_top_label_binning`) -- **no**: the top probability is
+  replaced by its bin's accuracy and may fall below the (rescaled) runner-up, which then becomes the
+  argmax (measured: accuracy changes by -0.1 to -1.1 points on the real sets);
+* class-wise histogram binning / isotonic + renormalisation -- **no** (one-vs-rest maps differ per
+  class; the argmax can change);
+* vector scaling and matrix scaling -- **no** (per-class affine maps).
+
+References:
+  Guo, Pleiss, Sun, Weinberger (2017), Sec. 4 (TS, vector/matrix scaling, histogram binning);
+  Zadrozny & Elkan (2001, 2002) (histogram binning, isotonic regression); Ayer et al. (1955) and
+  Barlow et al. (1972) (pool-adjacent-violators).
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from unlearnlab.calibration import _validate as V
+from unlearnlab.lab.checks import check_array, check_int, is_traced
+
+__all__ = [
+    "fit_temperature",
+    "temperature_nll",
+    "fit_histogram_binning",
+    "apply_histogram_binning",
+    "apply_top_label_binning",
+    "fit_histogram_binning_classwise",
+    "apply_histogram_binning_classwise",
+    "fit_isotonic",
+    "apply_isotonic",
+    "fit_isotonic_classwise",
+    "apply_isotonic_classwise",
+    "fit_vector_scaling",
+    "apply_vector_scaling",
+    "fit_matrix_scaling",
+    "apply_matrix_scaling",
+]
+
+
+# ------------------------------------------------------------------------------ temperature scaling
+def temperature_nll(beta, logits, labels):
+    """:math:`\\mathrm{NLL}(\\beta)=\\frac1N\\sum_i[-\\beta z_{i,y_i}+\\mathrm{logsumexp}(\\beta z_i)]`,
+    convex in :math:`\\beta` (its second derivative is the mean variance of :math:`z` under
+    :math:`\\mathrm{softmax}(\\beta z)`) [derived]."""
+    zy = jnp.take_along_axis(logits, labels[:, None], axis=1)[:, 0]
+    return jnp.mean(-beta * zy + jax.nn.logsumexp(beta * logits, axis=1))
+
+
+def _nll_derivs(beta, logits, zy):
+    p = jax.nn.softmax(beta * logits, axis=1)
+    ez = jnp.sum(p * logits, axis=1)
+    g = jnp.mean(ez - zy)
+    h = jnp.mean(jnp.sum(p * logits**2, axis=1) - ez**2)
+    return g, h
+
+
+def fit_temperature(
+    logits, labels, *, iters: int = 50, beta_min: float = 1e-3, beta_max: float = 1e3
+):
+    """Temperature scaling by NLL: the :math:`T>0` minimising :math:`\\mathrm{NLL}(1/T)`.
+
+    Safeguarded Newton on the convex 1-D problem in :math:`\\beta=1/T`: the derivative
+    :math:`g(\\beta)=\\frac1N\\sum_i(\\mathbb E_{\\mathrm{softmax}(\\beta z_i)}[z]-z_{i,y_i})` is
+    non-decreasing, so a bracket :math:`[\\beta_{lo},\\beta_{hi}]` with :math:`g(\\beta_{lo})\\le0\\le
+    g(\\beta_{hi})` is kept and a Newton step outside it is replaced by the geometric midpoint.
+    At most ``iters`` steps in ``lax.while_loop``, stopping when a step is below 1e-13 relative. If the minimiser lies outside ``[beta_min, beta_max]`` the
+    nearest end is returned.
+
+    This is the regression guard for netcal #48/#61 (a TS that returns :math:`T=1`): the tests check
+    that :math:`T` moves away from 1 on over-confident data.
+
+    Args:
+      logits: (N, C) :math:`z`. labels: (N,) ints in [0, C). iters: Newton/bisection steps.
+      beta_min, beta_max: search interval for :math:`\\beta`.
+
+    Returns:
+      scalar :math:`T=1/\\hat\\beta>0`; apply as ``softmax(logits / T)``.
+
+    References: Guo et al. (2017), Sec. 4.2.
+    """
+    if not is_traced(logits):
+        V.logits_labels(logits, labels)
+        check_int("iters", iters, min_value=1)
+    zy = jnp.take_along_axis(logits, labels[:, None], axis=1)[:, 0]
+    dt = logits.dtype
+    lo, hi = jnp.asarray(beta_min, dt), jnp.asarray(beta_max, dt)
+
+    def body(s):
+        i, lo, hi, b, _ = s
+        g, h = _nll_derivs(b, logits, zy)
+        lo = jnp.where(g < 0, b, lo)
+        hi = jnp.where(g >= 0, b, hi)
+        newton = b - g / jnp.maximum(h, 1e-30)
+        ok = (newton > lo) & (newton < hi) & jnp.isfinite(newton)
+        nb = jnp.where(ok, newton, jnp.sqrt(lo * hi))
+        return i + 1, lo, hi, nb, jnp.abs(nb - b)
+
+    def cond(s):
+        i, _, _, b, step = s
+        return (i < iters) & (step > 1e-13 * b)
+
+    init = (jnp.asarray(0), lo, hi, jnp.asarray(1.0, dt), jnp.asarray(jnp.inf, dt))
+    _, lo, hi, b, _ = jax.lax.while_loop(cond, body, init)
+    b = jnp.clip(b, beta_min, beta_max)
+    return 1.0 / b
+
+
+# ------------------------------------------------------------------------------ histogram binning
+def fit_histogram_binning(conf, correct, *, n_bins: int = 15, scheme: str = "equal_width"):
+    """Histogram binning: each bin's calibrated value is its mean outcome.
+
+    .. math:: \\hat g(f)=\\bar y_{b(f)},\\qquad b(f)=\\text{bin of }f
+
+    Edges: equal-width :math:`b/n_B`, or equal-mass (quantiles of ``conf``; ends at 0 and 1).
+    Empty bins keep their centre as value.
+
+    Args:
+      conf: (N,) scores in [0, 1]. correct: (N,) outcomes. n_bins, scheme: binning.
+
+    Returns:
+      ``(edges (n_B+1,), values (n_B,))``.
+
+    References: Zadrozny & Elkan (2001).
+    """
+    if not is_traced(conf):
+        V.conf_correct(conf, correct)
+        n_bins = V.n_bins(n_bins)
+        V.scheme(scheme)
+    if scheme == "equal_width":
+        edges = jnp.linspace(0.0, 1.0, n_bins + 1, dtype=conf.dtype)
+    else:
+        q = jnp.quantile(conf, jnp.linspace(0.0, 1.0, n_bins + 1))
+        edges = q.at[0].set(0.0).at[-1].set(1.0).astype(conf.dtype)
+    idx = _edge_index(edges, conf)
+    cnt = jax.ops.segment_sum(jnp.ones_like(conf), idx, num_segments=n_bins)
+    s = jax.ops.segment_sum(correct, idx, num_segments=n_bins)
+    centre = 0.5 * (edges[:-1] + edges[1:])
+    return edges, jnp.where(cnt > 0, s / jnp.maximum(cnt, 1.0), centre)
+
+
+def _edge_index(edges, x):
+    n_bins = edges.shape[0] - 1
+    return jnp.clip(jnp.searchsorted(edges, x, side="right") - 1, 0, n_bins - 1)
+
+
+def apply_histogram_binning(edges, values, conf):
+    """The binned value of each score: ``values[bin(conf)]`` (bins ``[e_b, e_{b+1})``, last closed)."""
+    return values[_edge_index(edges, conf)]
+
+
+def apply_top_label_binning(edges, values, probs):
+    """Top-label histogram binning as a multi-class map: the top probability becomes its bin value
+    :math:`v`, the others are rescaled by :math:`(1-v)/(1-p_{\\max})` so that rows sum to 1.
+
+    NOT order-preserving in general: :math:`v` can fall below the rescaled runner-up, which then
+    becomes the argmax of the output row.
+    """
+    top = jnp.max(probs, axis=1, keepdims=True)
+    v = apply_histogram_binning(edges, values, top[:, 0])[:, None]
+    is_top = jnp.arange(probs.shape[1])[None, :] == jnp.argmax(probs, axis=1)[:, None]
+    rest = 1.0 - top
+    scale = jnp.where(rest > 0, (1.0 - v) / jnp.maximum(rest, 1e-300), 0.0)
+    out = jnp.where(is_top, v, probs * scale)
+    # a row whose top was 1 (rest 0) spreads 1 - v uniformly over the other classes
+    c = probs.shape[1]
+    out = jnp.where((rest <= 0) & ~is_top, (1.0 - v) / (c - 1), out)
+    return out
+
+
+def fit_histogram_binning_classwise(
+    probs, labels, *, n_bins: int = 15, scheme: str = "equal_width"
+):
+    """One-vs-rest histogram binning per class (vmapped). Returns ``(edges (C, n_B+1), values (C, n_B))``."""
+    if not is_traced(probs):
+        V.probs_labels(probs, labels)
+    onehot = jax.nn.one_hot(labels, probs.shape[1], dtype=probs.dtype)
+    return jax.vmap(
+        lambda f, y: fit_histogram_binning(f, y, n_bins=n_bins, scheme=scheme), in_axes=(1, 1)
+    )(probs, onehot)
+
+
+def apply_histogram_binning_classwise(edges, values, probs):
+    """Apply per-class binning and renormalise rows (NOT order-preserving)."""
+    out = jax.vmap(apply_histogram_binning, in_axes=(0, 0, 1), out_axes=1)(edges, values, probs)
+    return _renormalise(out)
+
+
+def _renormalise(q):
+    s = jnp.sum(q, axis=1, keepdims=True)
+    c = q.shape[1]
+    return jnp.where(s > 0, q / jnp.maximum(s, 1e-300), 1.0 / c)
+
+
+# ------------------------------------------------------------------------------ isotonic regression
+def _pav(y, w):
+    """Pool-adjacent-violators on ordered targets; returns the fitted non-decreasing values."""
+    n = y.shape[0]
+    # block stack: weighted sum, weight, number of points
+    S = jnp.zeros(n, y.dtype)
+    W = jnp.zeros(n, y.dtype)
+    L = jnp.zeros(n, jnp.int32)
+
+    def push(i, state):
+        S, W, L, top = state
+        S, W, L = S.at[top].set(y[i] * w[i]), W.at[top].set(w[i]), L.at[top].set(1)
+
+        def violates(s):
+            S, W, L, t = s
+            # merge while the previous block's mean exceeds the top block's mean
+            return (t > 0) & (S[t - 1] * W[t] > S[t] * W[t - 1])
+
+        def merge(s):
+            S, W, L, t = s
+            S = S.at[t - 1].add(S[t])
+            W = W.at[t - 1].add(W[t])
+            L = L.at[t - 1].add(L[t])
+            return S, W, L, t - 1
+
+        S, W, L, top = jax.lax.while_loop(violates, merge, (S, W, L, top))
+        return S, W, L, top + 1
+
+    S, W, L, top = jax.lax.fori_loop(0, n, push, (S, W, L, jnp.asarray(0, jnp.int32)))
+    means = S / jnp.where(W > 0, W, 1.0)
+    ends = jnp.cumsum(jnp.where(jnp.arange(n) < top, L, 0))
+    block = jnp.searchsorted(ends, jnp.arange(n), side="right")
+    return means[jnp.clip(block, 0, n - 1)]
+
+
+def fit_isotonic(scores, targets, weights=None):
+    """Isotonic regression by pool-adjacent-violators (PAV) in ``lax`` loops.
+
+    .. math:: \\hat g=\\arg\\min_{g\\ \\text{non-decreasing}}\\sum_i w_i(y_i-g(s_i))^2
+
+    Points are sorted by ``scores`` (stable); PAV pools adjacent blocks while their weighted means
+    decrease. O(N) amortised block operations.
+
+    Args:
+      scores: (N,) scores :math:`s`. targets: (N,) :math:`y`. weights: (N,) positive, default 1.
+
+    Returns:
+      ``(x_knots (N,), y_knots (N,))``: sorted scores and fitted non-decreasing values.
+
+    References: Barlow, Bartholomew, Bremner, Brunk (1972), Ch. 1 (PAV); Zadrozny & Elkan (2002).
+    """
+    if not is_traced(scores):
+        check_array("scores", scores, ndim=1)
+        check_array("targets", targets, ndim=1)
+        if np.shape(scores) != np.shape(targets):
+            raise ValueError(
+                f"`scores` and `targets` must have the same shape; got "
+                f"{np.shape(scores)} and {np.shape(targets)}."
+            )
+        if weights is not None:
+            check_array("weights", weights, ndim=1)
+            if np.shape(weights) != np.shape(scores) or np.any(np.asarray(weights) <= 0):
+                raise ValueError("`weights` must be positive with the shape of `scores`.")
+    w = jnp.ones_like(targets) if weights is None else weights
+    order = jnp.argsort(scores, stable=True)
+    xs = scores[order]
+    return xs, _pav(targets[order], w[order])
+
+
+def apply_isotonic(x_knots, y_knots, scores):
+    """Evaluate a fitted isotonic map: linear interpolation between knots, constant outside."""
+    return jnp.interp(scores, x_knots, y_knots)
+
+
+def fit_isotonic_classwise(probs, labels):
+    """One-vs-rest isotonic regression per class. Returns ``(x (C, N), y (C, N))``.
+
+    Classes run one after another with ``lax.map``: a vmapped PAV turns the block-stack updates into
+    batched scatters and is ~60x slower on CPU (measured 5.3 s vs 0.09 s at 5000 x 100).
+    """
+    if not is_traced(probs):
+        V.probs_labels(probs, labels)
+    onehot = jax.nn.one_hot(labels, probs.shape[1], dtype=probs.dtype)
+    return jax.lax.map(lambda a: fit_isotonic(a[0], a[1]), (probs.T, onehot.T))
+
+
+def apply_isotonic_classwise(x_knots, y_knots, probs):
+    """Apply per-class isotonic maps and renormalise rows (NOT order-preserving)."""
+    out = jax.vmap(apply_isotonic, in_axes=(0, 0, 1), out_axes=1)(x_knots, y_knots, probs)
+    return _renormalise(out)
+
+
+# ------------------------------------------------------------------------------ vector / matrix scaling
+def _lbfgs_nll(params, apply, logits, labels, iters):
+    def f(p):
+        lp = jax.nn.log_softmax(apply(p, logits), axis=1)
+        return -jnp.mean(jnp.take_along_axis(lp, labels[:, None], axis=1))
+
+    opt = optax.lbfgs()
+    vg = optax.value_and_grad_from_state(f)
+
+    def body(carry, _):
+        p, st = carry
+        v, g = vg(p, state=st)
+        u, st = opt.update(g, st, p, value=v, grad=g, value_fn=f)
+        return (optax.apply_updates(p, u), st), v
+
+    (p, _), _ = jax.lax.scan(body, (params, opt.init(params)), None, length=iters)
+    return p
+
+
+def apply_vector_scaling(ab, logits):
+    """Vector scaling logits :math:`a\\odot z+b` (softmax them). NOT order-preserving."""
+    a, b = ab
+    return a * logits + b
+
+
+def fit_vector_scaling(logits, labels, *, iters: int = 100):
+    """Vector scaling :math:`\\mathrm{softmax}(a\\odot z+b)` by NLL (``optax.lbfgs``, ``iters`` steps).
+
+    NOT order-preserving (per-class scales and biases can change the argmax).
+
+    Returns: ``(a (C,), b (C,))``. References: Guo et al. (2017), Sec. 4.2.
+    """
+    if not is_traced(logits):
+        V.logits_labels(logits, labels)
+        check_int("iters", iters, min_value=1)
+    c = logits.shape[1]
+    init = (jnp.ones(c, logits.dtype), jnp.zeros(c, logits.dtype))
+    return _lbfgs_nll(init, apply_vector_scaling, logits, labels, iters)
+
+
+def apply_matrix_scaling(Ab, logits):
+    """Matrix scaling logits :math:`zA^\\top+b`. NOT order-preserving."""
+    A, b = Ab
+    return logits @ A.T + b
+
+
+def fit_matrix_scaling(logits, labels, *, iters: int = 100):
+    """Matrix scaling :math:`\\mathrm{softmax}(Az+b)` by NLL (``optax.lbfgs``, ``iters`` steps; no
+    regulariser, so it over-fits with many classes, as in Guo et al. Table 1).
+
+    NOT order-preserving. Returns: ``(A (C, C), b (C,))``. References: Guo et al. (2017), Sec. 4.2.
+    """
+    if not is_traced(logits):
+        V.logits_labels(logits, labels)
+        check_int("iters", iters, min_value=1)
+    c = logits.shape[1]
+    init = (jnp.eye(c, dtype=logits.dtype), jnp.zeros(c, logits.dtype))
+    return _lbfgs_nll(init, apply_matrix_scaling, logits, labels, iters)
