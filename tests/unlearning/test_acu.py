@@ -8,7 +8,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import unlearnlab.unlearning as U
@@ -108,15 +108,31 @@ def test_sequential_learning_equals_fit():
     assert int(s.count) == 800
 
 
-@given(
+_STREAMS = dict(
     d=st.sampled_from([32, 128, 512]),
     N=st.sampled_from([200, 2000]),
     m_max=st.sampled_from([1, 8, 40]),
     log_gamma=st.floats(np.log(1e-2), np.log(10.0)),
     seed=st.integers(0, 2**16),
 )
+
+
+@settings(max_examples=20)
+@given(**_STREAMS)
 def test_exactness_random_streams(d, N, m_max, log_gamma, seed):
-    """Any interleaving of learn/unlearn requests equals retraining on the retained rows."""
+    """Any interleaving of learn/unlearn requests equals retraining on the retained rows
+    (20 hypothesis examples over the spec's domain; ``..._long`` runs 100 in the slow tier)."""
+    _check_stream(d, N, m_max, log_gamma, seed)
+
+
+@pytest.mark.slow
+@settings(max_examples=100)
+@given(**_STREAMS)
+def test_exactness_random_streams_long(d, N, m_max, log_gamma, seed):
+    _check_stream(d, N, m_max, log_gamma, seed)
+
+
+def _check_stream(d, N, m_max, log_gamma, seed):
     if N < 2 * d:  # the retained Gram is rank-deficient: 1e-8 cannot hold (spec sec. 8)
         N = 2 * d
     gamma = float(np.exp(log_gamma))

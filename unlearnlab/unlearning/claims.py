@@ -92,8 +92,9 @@ CLAIMS = (
         id="acu.float32",
         paper=_PAPER,
         where="theory/acu.md numerics",
-        statement="In float32 the gap to retraining stays below 1e-3 over a long stream (gamma = 1); "
-        "it is a numerical, not an exactness, statement.",
+        statement="float32 is a smoke test, not an exactness claim: with small requests (200 requests "
+        "of <= 4 rows, d = 256, N = 2000, gamma = 1) the gap stays below 1e-3; it grows like "
+        "u32 * lambda_max / gamma, and large requests can be rejected as numerically indefinite.",
         kind="documented behaviour",
         provenance="derived",
         tests=(_T + "test_float32_smoke",),
