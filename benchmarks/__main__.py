@@ -39,7 +39,8 @@ def _fmt(x, digits=3):
 
 
 def verdict(row) -> str:
-    goal, ratio = row.get("goal"), row.get("ratio")
+    """``met``/``missed`` against the row's goal, on ``row["goal_on"]`` (default the wall ratio)."""
+    goal, ratio = row.get("goal"), row.get(row.get("goal_on", "ratio"))
     if goal is None or ratio is None:
         return "reported"
     return "met" if ratio >= goal else "missed"
@@ -78,7 +79,7 @@ def render(rows, meta) -> str:
             lines.append(
                 f"| {r['case']} | {_fmt(r.get('ours_s'))} | {_fmt(r.get('ref_s'))} | "
                 f"{r.get('ref', '')} | {_fmt(r.get('ratio'))} | {_fmt(r.get('cpu_ratio'))} | "
-                f"{_fmt(r.get('goal'))} | {v} | {_fmt(r.get('compile_s'))} | "
+                f"{_fmt(r.get('goal'))}{' (cpu)' if r.get('goal_on') == 'cpu_ratio' else ''} | {v} | {_fmt(r.get('compile_s'))} | "
                 f"{r.get('notes', '')} |"
             )
         lines.append("")
