@@ -8,9 +8,13 @@ Three kinds of test, never mixed in one function:
 
 import os
 
-import jax
-import pytest
-from hypothesis import HealthCheck, settings
+from experiments import _xla
+
+_xla.apply()  # XLA:CPU scheduler flags, before JAX starts (see experiments/_xla.py)
+
+import jax  # noqa: E402
+import pytest  # noqa: E402
+from hypothesis import HealthCheck, settings  # noqa: E402
 
 jax.config.update("jax_enable_x64", True)
 

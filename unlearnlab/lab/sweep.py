@@ -22,8 +22,10 @@ bitwise when ``block_size`` equals ``n_seeds``).
 
 Known XLA:CPU issue (jaxlib 0.10.2, seen here): a whole ACU stream -- a ``lax.scan`` of Cholesky,
 ``eigvalsh`` and solves -- vmapped over 2 or more seeds hangs at execution (all threads idle), while
-the same function with batch 1 or under ``lax.map`` runs. Such functions pass ``block_size=1``:
-each device then maps over seeds one at a time (the vectorisation is lost, the sharding is not).
+the same function with batch 1 or under ``lax.map`` runs, and so does the vmapped batch with
+``XLA_FLAGS=--xla_cpu_enable_concurrency_optimized_scheduler=false`` (which the lab's entry points
+set, ``experiments/_xla.py``). ACU's experiment also passes ``block_size=1``: each device then maps
+over seeds one at a time (the vectorisation is lost, the sharding is not).
 """
 
 from __future__ import annotations
