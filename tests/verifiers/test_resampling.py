@@ -8,7 +8,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from hypothesis import assume, given
+from hypothesis import assume, example, given
 from hypothesis import strategies as st
 
 from unlearnlab.verifiers import (
@@ -162,6 +162,7 @@ def test_single_type_monotone(r, c, s, cost):
     pe=st.floats(0.1, 0.9),
     cost=st.floats(0.1, 8.0),
 )
+@example(re=0.75, rh=0.0, c=0.5, s=0.515625, pe=0.75, cost=0.5)  # flat-U regression case
 def test_optimal_k_grid_equals_closed_form(re, rh, c, s, pe, cost):
     """Spec C.6.4: the grid argmax equals ceil(x) whenever m_e > 0 > m_h, c + s > 1 and
     ceil(x) <= k_max (hypothesis-drawn two-type parameters)."""
@@ -170,7 +171,14 @@ def test_optimal_k_grid_equals_closed_form(re, rh, c, s, pe, cost):
     assume(m[0] > 1e-6 and m[1] < -1e-6 and c + s > 1 + 1e-6)
     k2, x = optimal_k_two_type(r, c, s, prior, cost)
     assume(float(x) < 150 and abs(float(x) - round(float(x))) > 1e-6)  # avoid exact ties
-    assert int(optimal_k(r, c, s, prior, cost, 200)) == int(k2)
+    k_grid = int(optimal_k(r, c, s, prior, cost, 200))
+    if k_grid != int(k2):
+        # far out, the increments m_t beta_t^K fall below float64 rounding and U is flat to
+        # machine precision, so the grid argmax is ill-posed: both must then be maximisers of U
+        # up to rounding (found by hypothesis at re=0.75, rh=0, c=0.5, s=0.516, cost=0.5: 53 vs 60)
+        u_grid = float(expected_utility(k_grid, r, c, s, prior, cost))
+        u_k2 = float(expected_utility(int(k2), r, c, s, prior, cost))
+        assert abs(u_grid - u_k2) <= 1e-12 * (1.0 + abs(u_k2))
 
 
 # ----------------------------------------------------------------------------- statistical
