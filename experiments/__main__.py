@@ -22,7 +22,7 @@ def experiment_names() -> list[str]:
     return sorted(
         m.name
         for m in pkgutil.iter_modules(experiments.__path__)
-        if not m.name.startswith("_") and not m.ispkg and m.name not in ("report",)
+        if not m.name.startswith("_") and not m.ispkg
     )
 
 
@@ -33,7 +33,7 @@ def _describe(name: str) -> str:
 
 def _write_report(argv):
     try:
-        report = importlib.import_module("experiments.report")
+        report = importlib.import_module("experiments._report")
     except ModuleNotFoundError:
         print("no report module yet")
         return

@@ -72,7 +72,7 @@ def test_every_experiment_has_a_theory_note():
 
 
 def test_readme_table_is_generated_from_the_registry(tmp_path):
-    from experiments import report
+    from experiments import _report as report
 
     rows, _ = report.collect(ROOT / "paper_figures")
     table = report.readme_table(rows)
@@ -83,7 +83,7 @@ def test_readme_table_is_generated_from_the_registry(tmp_path):
 
 
 def test_report_renders(tmp_path):
-    from experiments import report
+    from experiments import _report as report
 
     rows, results = report.collect(ROOT / "paper_figures")
     md = report.render(rows, results)
