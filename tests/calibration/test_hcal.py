@@ -5,6 +5,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import unlearnlab.calibration as cal
 from unlearnlab.lab.stats import holds_in_fraction, loglog_slope
@@ -38,6 +40,24 @@ def test_p3_window_stats_equals_naive_loop_and_convolution():
     np.testing.assert_allclose(T, conv, atol=1e-6)
     # host sort gives the same statistic
     np.testing.assert_allclose(cal.hcal_window_stats(p, y, window=w, sort="host"), T, atol=1e-7)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    seed=st.integers(0, 2**31 - 1),
+    n=st.sampled_from([1, 2, 50, 513]),
+    levels=st.sampled_from([2, 5, 1000, 0]),
+)
+def test_host_argsort_equals_numpy_stable_sort(seed, n, levels):
+    """Exact identity: the fast host argsort (SIMD quicksort + tie fix-up) is the stable argsort,
+    with heavy ties (few distinct values), no ties (levels=0: continuous values), signed zeros."""
+    from unlearnlab.calibration.hcal import _np_stable_argsort
+
+    rng = np.random.default_rng(seed)
+    a = rng.random(n) if levels == 0 else rng.integers(0, levels, n) / levels
+    if n > 1 and levels:
+        a[rng.random(n) < 0.2] = -0.0
+    np.testing.assert_array_equal(_np_stable_argsort(a), np.argsort(a, kind="stable"))
 
 
 def test_loco_equals_row_removal_oracle():
@@ -160,3 +180,84 @@ def test_kmeans_and_equal_width_weighting_match_numpy_oracle():
     np.testing.assert_allclose(f(p, y, "kmeans"), ref_km, atol=1e-10)
     np.testing.assert_allclose(f(p, y, "equal_width"), ref_ew, atol=1e-10)
     np.testing.assert_allclose(f(p, y, "equal_mass"), T.mean(), atol=1e-10)  # 600 = 15 * 40
+
+
+@pytest.mark.parametrize("schedule", ["plateau", "constant"])
+def test_early_stopping_equals_the_unstopped_run_cut_at_its_patience(schedule):
+    """Exact identity: a fit with early stopping (patience p) takes exactly the steps of the same fit
+    without it up to the first run of p steps without a new best calibration ECE; its histories are
+    that prefix (NaN after), and both return the best-ECE checkpoint of that prefix."""
+    z, y = cal.known_map(jax.random.key(3), 400, 5, 0.6)
+    kw = dict(steps=120, window=20, lr=0.05, schedule=schedule, sort="xla")
+    full = cal.fit_hcal(jax.random.key(4), z, y, family="ets", patience=None, **kw)
+    e = np.asarray(full.ece_history)
+    assert int(full.steps_run) == 120 and np.all(np.isfinite(e))
+    p = 7
+    best, wait, stop = np.inf, 0, 120
+    for i, v in enumerate(e):  # the rule: stop after p consecutive steps without a new best
+        best, wait = (v, 0) if v < best else (best, wait + 1)
+        if wait >= p:
+            stop = i + 1
+            break
+    assert stop < 120, "the test needs a run that stops early"
+    es = cal.fit_hcal(jax.random.key(4), z, y, family="ets", patience=p, **kw)
+    assert int(es.steps_run) == stop
+    np.testing.assert_array_equal(np.asarray(es.ece_history)[:stop], e[:stop])
+    assert np.all(np.isnan(np.asarray(es.ece_history)[stop:]))
+    best_step = int(np.argmin(e[:stop]))
+    # the returned parameters give the best monitored ECE (re-evaluated from the model)
+    q = cal.apply_hcal(es, z)
+    np.testing.assert_allclose(cal.ece(q, y), e[best_step], atol=1e-12)
+
+
+def test_select_and_fit_hcal_picks_the_candidate_with_the_best_score():
+    """Exact identity: select_and_fit_hcal returns the candidate whose calibration-set score (each
+    selector) is the smallest among the individually fitted candidates, with the same fits."""
+    z, y = cal.known_map(jax.random.key(8), 300, 4, 0.6)
+    cands = (("ets", {"num_temps": 4}), ("pwl", {"num_segments": 10}), ("temperature", {}))
+    opts = dict(steps=30, window=20, sort="xla")
+    k_sel, k_fit = jax.random.split(jax.random.key(9))
+    fits = [
+        cal.fit_hcal(jax.random.fold_in(k_fit, i), z, y, family=fam, family_kwargs=fk, **opts)
+        for i, (fam, fk) in enumerate(cands)
+    ]
+    score = {
+        "nll": lambda lp: cal.nll(lp, y),
+        "cwece": lambda lp: cal.classwise_ece(jnp.exp(lp), y),
+        "dece": lambda lp: cal.debiased_ece_l1(k_sel, *cal.top_label(jnp.exp(lp), y)),
+    }
+    for selector in ("nll", "dece"):
+        model, scores = cal.select_and_fit_hcal(
+            jax.random.key(9), z, y, candidates=cands, selector=selector, return_scores=True, **opts
+        )
+        ref = [float(score[selector](cal.hcal_log_probs(m, z))) for m in fits]
+        np.testing.assert_allclose(list(scores.values()), ref, rtol=1e-12)
+        assert model.family == cands[int(np.argmin(ref))][0]
+    with pytest.raises(ValueError, match="selector"):
+        cal.select_and_fit_hcal(jax.random.key(0), z, y, selector="auc")
+    with pytest.raises(ValueError, match="candidates"):
+        cal.select_and_fit_hcal(jax.random.key(0), z, y, candidates=())
+
+
+def test_nll_checkpoint_shares_the_trajectory_and_has_the_lowest_calibration_nll():
+    """Invariant (exact): select="nll" / "ece" / "last" run the same trajectory (identical ECE
+    histories and step counts, and select=("ece", "nll") returns the same two models); the
+    NLL-selected model has calibration NLL <= the ECE-selected and the last model's, and the
+    ECE-selected model has ECE <= the other two."""
+    z, y = cal.known_map(jax.random.key(5), 400, 5, 0.6)
+    kw = dict(family="ets", steps=80, window=20, lr=0.05, sort="xla", patience=20)
+    fits = {
+        s: cal.fit_hcal(jax.random.key(6), z, y, select=s, **kw) for s in ("nll", "ece", "last")
+    }
+    # a tuple of criteria returns the same models from one run
+    both = cal.fit_hcal(jax.random.key(6), z, y, select=("ece", "nll"), **kw)
+    for s, m in zip(("ece", "nll"), both):
+        for a, b in zip(jax.tree.leaves(m.params), jax.tree.leaves(fits[s].params)):
+            np.testing.assert_array_equal(a, b)
+    for s in ("ece", "last"):
+        np.testing.assert_array_equal(fits[s].ece_history, fits["nll"].ece_history)
+        assert int(fits[s].steps_run) == int(fits["nll"].steps_run)
+    nll = {s: float(cal.nll(cal.hcal_log_probs(m, z), y)) for s, m in fits.items()}
+    ece = {s: float(cal.ece(cal.apply_hcal(m, z), y)) for s, m in fits.items()}
+    assert nll["nll"] <= min(nll["ece"], nll["last"]) + 1e-12, nll
+    assert ece["ece"] <= min(ece["nll"], ece["last"]) + 1e-12, ece
