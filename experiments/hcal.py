@@ -4,8 +4,11 @@ For every data set (WRN-16-4 / LeNet-5 on CIFAR-10, WRN-16-4 on CIFAR-100; netca
 every random 50/50 calibration/test split, fits eight post-hoc methods on the calibration half and
 reports eleven test-half metrics (mean +- sd over splits). The figure shows top-label reliability
 diagrams of the test half of WRN-16-4 CIFAR-10 (split 0) per method, and the test ECE of every
-method on every set. ``--data digits`` adds the digits-MLP benchmark; ``--quick`` uses synthetic
-over-confident data.
+method on every set. The default run adds the digits-MLP benchmark (``--data`` picks sets);
+``--quick`` uses synthetic over-confident data. Every h-cal fit follows the official protocol: Adam
+(lr 5e-3) for at most 2000 full-batch steps with early stopping (patience 160) and the checkpoint
+of lowest calibration-set ECE, on the pooled h-loss with the code's k-means group weighting. The
+table's "h-loss" column is the plain (unweighted) pooled loss on the test half.
 """
 
 from __future__ import annotations
@@ -60,18 +63,20 @@ LABELS = {
 class Config:
     datasets: tuple = ALL_REAL
     n_splits: int = 5
-    steps: int = 300
+    steps: int = 2000
+    patience: int = 160
     window: int = 200
+    # the h-loss groups of the fits: "kmeans" = the official cluaceweighted (15 1-D k-means clusters)
+    weighting: str = "kmeans"
     lr: float = 5e-3
     num_temps: int = 16
     num_segments: int = 100
     n_bins: int = 15
     seed: int = 0
     synthetic_n: int = 4000
-    # CIFAR-100 (M = 500k events per full batch): fewer steps on 1000-row mini-batches (100k events)
-    # so that the default run fits the lab's CPU budget; full-batch cost is timed separately
-    c100_steps: int = 200
-    c100_batch: int = 1000
+    # digits-MLP: 10% symmetric label noise on the training split (spec §9.2: without it the
+    # over-fitted MLP's test ECE is 0.017, below the 2-8% the benchmark is meant to have; with it 0.029)
+    digits_label_noise: float = 0.1
 
 
 def add_flags(p):
@@ -80,19 +85,24 @@ def add_flags(p):
         default=None,
         help="comma list of "
         + ", ".join(ALL_REAL + ("digits", "synthetic"))
-        + ", or 'all' (default: the three real sets)",
+        + ", or 'all' (default: the three real sets and digits)",
     )
-    p.add_argument("--steps", type=int, default=None, help="Adam steps per h-cal fit (default 300)")
+    p.add_argument(
+        "--steps",
+        type=int,
+        default=None,
+        help="maximum Adam steps per h-cal fit (default 2000, early stopping with patience 160)",
+    )
 
 
 def make_config(args) -> Config:
     if args.data in (None, ""):
-        ds = ("synthetic",) if args.quick else ALL_REAL
+        ds = ("synthetic",) if args.quick else ALL_REAL + ("digits",)
     elif args.data == "all":
-        ds = ALL_REAL + ("digits",)
+        ds = ALL_REAL + ("digits", "synthetic")
     else:
         ds = tuple(args.data.split(","))
-    steps = args.steps or (60 if args.quick else 300)
+    steps = args.steps or (60 if args.quick else 2000)
     n_splits = args.seeds or (1 if args.quick else 5)
     return Config(
         datasets=ds, n_splits=n_splits, steps=steps, synthetic_n=1000 if args.quick else 4000
@@ -107,7 +117,7 @@ def _load(name, config):
         p, y = D.load_predictions(name)
         return D.to_logits(p), y, None
     if name == "digits":
-        d = D.digits_mlp(0)
+        d = D.digits_mlp(0, label_noise=config.digits_label_noise)
         return None, None, d
     z, y = cal.known_map(jax.random.key(config.seed + 99), 2 * config.synthetic_n, 10, 0.5)
     return np.asarray(z), np.asarray(y), None
@@ -138,31 +148,46 @@ def _metrics(key, q, yt, config):
 def _methods(key, zc, yc, zt, config):
     """Test probabilities of the eight methods (8, N_test, C), and the fitted temperature."""
     ks = jax.random.split(key, 4)
-    big = zc.shape[1] >= 100
     hc = dict(
         window=config.window,
-        steps=config.c100_steps if big else config.steps,
+        steps=config.steps,
         lr=config.lr,
-        batch=config.c100_batch if big else 5000,
+        patience=config.patience,
+        weighting=config.weighting,
     )
     T = cal.fit_temperature(zc, yc)
     out = [jax.nn.softmax(zt, 1), jax.nn.softmax(zt / T, 1)]
+    steps, psr, psr_cal = [], [], []
     for k, fam, fk in (
         (ks[0], "ets", {"num_temps": config.num_temps}),
         (ks[1], "pwl", {"num_segments": config.num_segments}),
         (ks[2], "mono_mlp", {}),
     ):
-        out.append(cal.apply_hcal(cal.fit_hcal(k, zc, yc, family=fam, family_kwargs=fk, **hc), zt))
+        # one run, two checkpoints: by calibration ECE (the official top-label protocol; the table
+        # rows) and by calibration NLL (the official proper-scoring protocol; the NLL claim)
+        m, m_nll = cal.fit_hcal(
+            k, zc, yc, family=fam, family_kwargs=fk, select=("ece", "nll"), **hc
+        )
+        out.append(cal.apply_hcal(m, zt))
+        psr.append(cal.apply_hcal(m_nll, zt))
+        psr_cal.append(cal.nll(cal.hcal_log_probs(m_nll, zc), yc))
+        steps.append(m.steps_run)
     m = cal.fit_hcal(
         ks[3], zc, yc, family="ets", family_kwargs={"num_temps": config.num_temps}, loss="nll", **hc
     )
     out.append(cal.apply_hcal(m, zt))
+    steps.append(m.steps_run)
     pc, pt = jax.nn.softmax(zc, 1), jax.nn.softmax(zt, 1)
     e, v = cal.fit_histogram_binning(*cal.top_label(pc, yc), n_bins=config.n_bins)
     out.append(cal.apply_top_label_binning(e, v, pt))
     xk, yk = cal.fit_isotonic_classwise(pc, yc)
     out.append(cal.apply_isotonic_classwise(xk, yk, pt))
-    return jnp.stack(out), T
+    return jnp.stack(out), T, jnp.stack(steps), jnp.stack(psr), jnp.stack(psr_cal)
+
+
+def _test_nll(q, yt):
+    lq = jnp.log(jnp.clip(q, 1e-12, 1.0))
+    return cal.nll(lq - jax.nn.logsumexp(lq, axis=1, keepdims=True), yt)
 
 
 def _per_split(z, y, config, fixed=None):
@@ -177,7 +202,7 @@ def _per_split(z, y, config, fixed=None):
             zc, yc, zt, yt = z[a], y[a], z[b], y[b]
         else:
             (zc, yc), (zt, yt) = fixed
-        qs, T = _methods(k_fit, zc, yc, zt, config)
+        qs, T, steps, psr, psr_cal = _methods(k_fit, zc, yc, zt, config)
 
         def per_method(q):  # one compiled body for all eight methods (lax.map)
             conf, corr = cal.top_label(q, yt)
@@ -186,20 +211,31 @@ def _per_split(z, y, config, fixed=None):
             _, yh, dens = cal.smooth_reliability(conf, corr, sig)
             return {
                 "metrics": _metrics(k_met, q, yt, config),
-                "same_argmax": jnp.mean(jnp.argmax(q, 1) == jnp.argmax(zt, 1)),
+                # number of test rows whose argmax the method changed (an exact integer count)
+                "argmax_changed": jnp.sum(jnp.argmax(q, 1) != jnp.argmax(zt, 1)),
                 "rel_count": rel["count"],
                 "rel_conf": rel["conf"],
                 "rel_acc": rel["acc"],
                 "smooth": jnp.stack([yh, dens]),
             }
 
-        return {**jax.lax.map(per_method, qs), "T": T}
+        return {
+            **jax.lax.map(per_method, qs),
+            "T": T,
+            "steps_run": steps,
+            # test NLL / ECE of ETS, PWL, mono-MLP h-cal with the NLL-selected checkpoint
+            "psr_nll": jax.vmap(lambda q: _test_nll(q, yt))(psr),
+            "psr_ece": jax.vmap(lambda q: cal.ece(q, yt))(psr),
+            "psr_cal_nll": psr_cal,  # calibration-half NLL of those three (for the selection)
+        }
 
     return fn
 
 
 def _fit_timing(config):
-    """Wall time of one jitted ETS h-cal fit on 5000 x 100 (CIFAR-100 calibration half)."""
+    """Wall and CPU time of one jitted ETS(16) h-cal fit on 5000 x 100 (CIFAR-100 calibration half)
+    at the experiment's settings (full batch, early stopping), first call (with compilation) and
+    a second call with another key."""
     from experiments import _data_calibration as D
 
     p, y = D.load_predictions("wrn16-4-cifar100")
@@ -207,20 +243,30 @@ def _fit_timing(config):
     yy = jnp.asarray(y[:5000])
     f = jax.jit(
         lambda k, z, y: cal.fit_hcal(
-            k, z, y, family="ets", steps=config.c100_steps, window=config.window, batch=5000
+            k,
+            z,
+            y,
+            family="ets",
+            family_kwargs={"num_temps": config.num_temps},
+            steps=config.steps,
+            patience=config.patience,
+            window=config.window,
+            lr=config.lr,
+            weighting=config.weighting,
         )
     )
     t0, c0 = time.perf_counter(), time.process_time()
     jax.block_until_ready(f(jax.random.key(0), z, yy))
     first, first_cpu = time.perf_counter() - t0, time.process_time() - c0
     t0, c0 = time.perf_counter(), time.process_time()
-    jax.block_until_ready(f(jax.random.key(1), z, yy))
+    m = jax.block_until_ready(f(jax.random.key(1), z, yy))
     return {
         "first_s": first,
         "first_cpu_s": first_cpu,
         "run_s": time.perf_counter() - t0,
         "run_cpu_s": time.process_time() - c0,
-        "steps": config.c100_steps,
+        "steps_run": int(m.steps_run),
+        "max_steps": config.steps,
         "batch": 5000,
     }
 
@@ -285,7 +331,13 @@ def compute(config: Config, ctx) -> dict:
         "metrics": list(METRICS),
         "table": table,
         "T": {n: np.asarray(r["T"]) for n, r in results.items()},
-        "same_argmax": {n: np.asarray(r["same_argmax"]).min(0) for n, r in results.items()},
+        # Adam steps taken (early stopping) by ETS, PWL, mono-MLP h-cal and ETS + NLL, per split
+        "steps_run": {n: np.asarray(r["steps_run"]) for n, r in results.items()},
+        # proper-scoring protocol (checkpoint by calibration NLL): test NLL and ECE per split
+        "psr_nll": {n: np.asarray(r["psr_nll"]) for n, r in results.items()},
+        "psr_ece": {n: np.asarray(r["psr_ece"]) for n, r in results.items()},
+        "psr_cal_nll": {n: np.asarray(r["psr_cal_nll"]) for n, r in results.items()},
+        "argmax_changed": {n: np.asarray(r["argmax_changed"]).max(0) for n, r in results.items()},
         "fig_set": config.datasets[0],
         "rel": {
             k: np.asarray(results[config.datasets[0]][k])[0]
@@ -299,10 +351,14 @@ def compute(config: Config, ctx) -> dict:
 
 
 def _claims(config, results, table):
+    """The issue's criteria, judged on the three netcal prediction sets (the issue's "real sets");
+    the digits-MLP and synthetic sets are reported in ``measured`` but not judged (a run without
+    any real set, e.g. ``--quick``, judges what it has)."""
     iE, iN, iA = METRICS.index("ECE_ew"), METRICS.index("NLL"), METRICS.index("acc")
     claims = {}
-    real = [n for n in config.datasets if n in ALL_REAL]
-    main = "wrn16-4-cifar10" if "wrn16-4-cifar10" in real else config.datasets[0]
+    real = [n for n in config.datasets if n in ALL_REAL] or list(config.datasets)
+    note = "verdict on " + ", ".join(real)
+    main = "wrn16-4-cifar10" if "wrn16-4-cifar10" in real else real[0]
     ece = np.asarray(results[main]["metrics"])[:, :, iE]
     T = np.asarray(results[main]["T"])
     ok = bool(np.all(T > 1.2) and np.all(ece[:, 1] <= 0.6 * ece[:, 0]))
@@ -318,45 +374,51 @@ def _claims(config, results, table):
         h, ts = mu[2, iE], mu[1, iE]
         spread = max(sd[2, iE], sd[1, iE])
         rows[n] = {"ece_uncal": mu[0, iE], "ece_ts": ts, "ece_hcal_ets": h, "spread": spread}
-        good &= bool(h <= ts + spread)
+        if n in real:
+            good &= bool(h <= ts + spread)
     halved = bool(table[main]["mean"][2, iE] <= 0.5 * table[main]["mean"][0, iE])
     claims["hcal.hcal_vs_ts"] = claim_result(
         rows,
-        "ETS+h-cal test ECE <= TS + split sd on every set; <= half of uncalibrated on " + main,
+        "ETS+h-cal test ECE <= TS + split sd on every real set; <= half of uncalibrated on " + main,
         good and halved,
-        "mean over splits; spread = larger split sd of the two",
+        "mean over splits; spread = larger split sd of the two; " + note,
     )
-    same = {n: np.asarray(results[n]["same_argmax"]).min(0)[:6].tolist() for n in config.datasets}
+    changed = {
+        n: np.asarray(results[n]["argmax_changed"]).max(0)[:6].tolist() for n in config.datasets
+    }
     acc_eq = all(
         abs(table[n]["mean"][j, iA] - table[n]["mean"][0, iA]) < 1e-12
         for n in config.datasets
         for j in range(6)
     )
     claims["hcal.accuracy_preserved"] = claim_result(
-        same,
-        "argmax agreement 1.0 for the six order-preserving methods",
-        bool(all(min(v) == 1.0 for v in same.values()) and acc_eq),
-        "min over splits",
+        changed,
+        "0 test rows with a changed argmax for the six order-preserving methods (every set)",
+        bool(all(max(v) == 0 for v in changed.values()) and acc_eq),
+        "max over splits of the number of changed rows",
     )
-    nl = {
-        n: {
+    fam = {"hcal_ets": 2, "hcal_pwl": 3, "hcal_mono": 4}
+    nl = {}
+    for n in config.datasets:
+        psr = np.asarray(results[n]["psr_nll"])  # (splits, 3) test NLL, NLL checkpoints
+        pick = np.argmin(np.asarray(results[n]["psr_cal_nll"]), axis=1)  # selection on the cal half
+        met = np.asarray(results[n]["metrics"])
+        nl[n] = {
             "uncal": table[n]["mean"][0, iN],
-            "hcal_ets": table[n]["mean"][2, iN],
-            "hcal_pwl": table[n]["mean"][3, iN],
-            "hcal_mono": table[n]["mean"][4, iN],
+            "selected_by_cal_nll": float(psr[np.arange(psr.shape[0]), pick].mean()),
+            "selected_family_per_split": [list(fam)[i] for i in pick],
+            "nll_checkpoint": {k: float(psr[:, i].mean()) for i, k in enumerate(fam)},
+            "ece_checkpoint": {k: table[n]["mean"][j, iN] for k, j in fam.items()},
+            "ets_ece_checkpoint_minus_uncal_per_split": (met[:, 2, iN] - met[:, 0, iN]).tolist(),
         }
-        for n in config.datasets
-    }
     claims["hcal.nll_not_worse"] = claim_result(
         nl,
-        "h-cal test NLL <= uncalibrated NLL",
-        bool(
-            all(
-                all(v[k] <= v["uncal"] for k in ("hcal_ets", "hcal_pwl", "hcal_mono"))
-                for v in nl.values()
-            )
-        ),
-        "mean over splits",
+        "test NLL of h-calibration <= uncalibrated NLL on every real set, under the official "
+        "proper-scoring protocol: family (ETS, PWL, mono-MLP) and checkpoint chosen by "
+        "calibration-half NLL",
+        bool(all(nl[n]["selected_by_cal_nll"] <= nl[n]["uncal"] for n in real)),
+        "mean over splits; " + note + "; per-family numbers: nll_checkpoint (NLL-selected "
+        "checkpoint) and ece_checkpoint (the table rows, top-label protocol)",
     )
     return claims
 
@@ -458,17 +520,26 @@ def plot(payload):
         )
     axE.set_ylabel("test ECE (15 bins), mean ± sd")
     panel_label(axE, "(i) test ECE by method and data set")
+    if "psr_nll" in d:  # proper-scoring protocol: the same h-cal fits, checkpoint by cal. NLL
+        for s_i, s in enumerate(sets):
+            psr = np.asarray(d["psr_nll"][s]).mean(0) / np.asarray(d["table"][s]["mean"])[0, iN]
+            x = np.arange(2, 5) + (s_i - (len(sets) - 1) / 2) * w
+            axN.plot(x, psr, "k_", ms=7, mew=1.6, ls="none")
     axN.axhline(1.0, color="0.15", ls="--", lw=1.2)
     axN.set_ylabel("test NLL / uncalibrated NLL")
-    panel_label(axN, "(j) test NLL relative to uncalibrated")
+    panel_label(axN, "(j) test NLL relative to uncalibrated (bars: ECE checkpoint)")
     handles = [Patch(color=colors[i % 5], label=LABELS.get(s, s)) for i, s in enumerate(sets)]
     handles.append(theory_line(axN, [], [], "uncalibrated (ratio 1)")[0])
+    if "psr_nll" in d:
+        handles.append(
+            axN.plot([], [], "k_", ms=7, mew=1.6, ls="none", label="h-cal, NLL checkpoint")[0]
+        )
     axN.set_ylim(0, 1.35 * max(1.0, axN.get_ylim()[1] / 1.05))
     axN.legend(handles=handles, loc="upper center", ncol=len(handles), fontsize=6.5)
     fig.suptitle(
         f"Recalibration on {LABELS.get(d['fig_set'], d['fig_set'])} (test half, split 0; "
-        f"* = not order-preserving); bars: {cfg['n_splits']} splits, h-cal "
-        f"{cfg['steps']} Adam steps",
+        f"* = not order-preserving); bars: {cfg['n_splits']} splits; h-cal: Adam, at most "
+        f"{cfg['steps']} steps, early stopping on calibration ECE (patience {cfg['patience']})",
         fontsize=9.5,
     )
     return fig

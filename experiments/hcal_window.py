@@ -32,7 +32,8 @@ class Config:
     C: int = 10
     tau: float = 2.5
     beta_bad: float = 0.5
-    steps: int = 300
+    steps: int = 2000  # maximum; fit_hcal stops early (patience 160) as the official code
+    weighting: str = "kmeans"  # h-loss groups of the fit (the code's cluaceweighted)
     real_set: str = "wrn16-4-cifar10"
     seed: int = 0
     plot_stride: int = 10
@@ -90,7 +91,13 @@ def _real(config):
     T = cal.fit_temperature(zc, yc)
     model = jax.jit(
         lambda k, z, y: cal.fit_hcal(
-            k, z, y, family="ets", steps=config.steps, window=config.window
+            k,
+            z,
+            y,
+            family="ets",
+            steps=config.steps,
+            window=config.window,
+            weighting=config.weighting,
         )
     )(jax.random.key(1), zc, yc)
     out = {"T": float(T)}
