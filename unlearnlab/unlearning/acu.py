@@ -46,7 +46,7 @@ from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
-from jax.scipy.linalg import cho_factor, cho_solve
+from jax.scipy.linalg import cho_factor, cho_solve, solve_triangular
 
 from unlearnlab.lab.checks import check_array, check_int, check_positive, check_shape
 
@@ -193,7 +193,9 @@ def acu_unlearn_checked(state: ACUState, X, Y) -> tuple[ACUState, Array]:
     is returned unchanged (never NaN). Callers outside ``jit`` should use :func:`acu_unlearn`, which
     raises instead.
 
-    ``R' = R + R X^T S^{-1} X R``, ``W' = W - R' X^T (Y - X W)`` (``theory/acu.md``, Lemma 2).
+    ``R' = R + R X^T S^{-1} X R``, ``W' = W - R' X^T (Y - X W)`` (``theory/acu.md``, Lemma 2),
+    computed as ``R' = R + U^T U`` with ``U = L^{-1} X R`` (``S = L L^T``) and
+    ``R' X^T = R X^T S^{-1}`` (because ``X R X^T = I - S``), which avoids a d x d x C product.
     No shape or finiteness validation happens here (the precondition of a jitted entry point).
     """
     R, W = state.R, state.W
@@ -206,8 +208,11 @@ def acu_unlearn_checked(state: ACUState, X, Y) -> tuple[ACUState, Array]:
     diag = jnp.diagonal(L)
     ok = jnp.all(jnp.isfinite(L)) & jnp.all(diag > 0)
     L_safe = jnp.where(ok, L, jnp.eye(m, dtype=R.dtype))
-    R_new = _sym(R + RXt @ cho_solve((L_safe, True), RXt.T))
-    W_new = W - R_new @ (X.T @ (Y - X @ W))
+    # R' = R + (L^{-1} X R)^T (L^{-1} X R) with S = L L^T, and R' X^T = R X^T S^{-1} (since
+    # X R X^T = I - S), so W' = W - R X^T S^{-1} (Y - X W): O(d^2 m + d m C), no d x d x C product
+    U = solve_triangular(L_safe, RXt.T, lower=True)  # (m, d)
+    R_new = _sym(R + U.T @ U)
+    W_new = W - cho_solve((L_safe, True), RXt.T).T @ (Y - X @ W)
     new = ACUState(R=R_new, W=W_new, count=state.count - _nonzero_rows(X))
     out = jax.tree.map(lambda a, b: jnp.where(ok, a, b), new, state)
     return out, ok
@@ -270,11 +275,12 @@ def ridge_retrain(X, Y, gamma) -> Array:
 def acu_request_flops(d: int, m: int, C: int) -> int:
     """Floating-point operations of one unlearning request (``theory/acu.md``, complexity).
 
-    ``R X^T`` (2 d^2 m), ``X R X^T`` (2 m^2 d), Cholesky (m^3/3), the solve (2 m^2 d), the rank-m
-    update of ``R`` (2 d^2 m), the residual (2 m d C), ``R' X^T`` (2 d^2 m) and its product with the
-    residual (2 d m C): ``6 d^2 m + 4 m^2 d + m^3/3 + 4 m d C``, independent of ``N``.
+    ``R X^T`` (2 d^2 m), ``X R X^T`` (2 m^2 d), Cholesky ``S = L L^T`` (m^3/3), ``U = L^{-1} X R``
+    (m^2 d), the rank-m update ``R + U^T U`` (2 d^2 m), ``S^{-1} X R`` (2 m^2 d), the residual
+    ``Y - X W`` (2 m d C) and ``R X^T S^{-1}`` times it (2 d m C):
+    ``4 d^2 m + 5 m^2 d + m^3/3 + 4 m d C``, independent of ``N``.
     """
-    return int(6 * d * d * m + 4 * m * m * d + m**3 // 3 + 4 * m * d * C)
+    return int(4 * d * d * m + 5 * m * m * d + m**3 // 3 + 4 * m * d * C)
 
 
 def retrain_flops(N: int, d: int, C: int) -> int:
