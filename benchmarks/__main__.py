@@ -22,7 +22,9 @@ HERE = Path(__file__).resolve().parent
 
 def benchmark_names() -> list[str]:
     return sorted(
-        m.name for m in pkgutil.iter_modules(benchmarks.__path__) if not m.name.startswith("_")
+        m.name
+        for m in pkgutil.iter_modules(benchmarks.__path__)
+        if not m.name.startswith("_") and not m.ispkg  # torch_ref/ holds references, not rows
     )
 
 

@@ -1,5 +1,7 @@
 """Calibration benchmarks: the lab's jitted metrics and fits against NumPy / SciPy / scikit-learn
-references, and the h-loss event sort (NumPy radix sort via ``pure_callback`` vs XLA's sort).
+references, the h-loss event sort (NumPy radix sort via ``pure_callback`` vs XLA's sort), and the
+h-loss with its gradient against our PyTorch re-implementation of the official loss loop
+(``benchmarks/torch_ref/hcal_torch.py``; rows skipped when torch is not installed).
 
 ``run(quick)`` returns rows ``{"benchmark", "case", "ours_s", "ref_s", "ref", "ratio" (ref_s /
 ours_s), "goal", "compile_s", "cpu_ratio", "notes"}``; timings are medians with
@@ -152,11 +154,149 @@ def run(quick: bool = False) -> list[dict]:
             f"host (NumPy) sort via pure_callback vs jnp.argsort; p sum {float(ph.sum()):.0f}",
         )
     )
+    rows.extend(_hloss_vs_torch(quick))
+    if not quick:
+        rows.extend(_fit_hcal_wall())
     return rows
 
 
-if __name__ == "__main__":
-    import sys
+def _fit_hcal_wall() -> list[dict]:
+    """``fit_hcal`` on 5,000 x 100 real predictions (WRN-16-4 CIFAR-100, first 5000 rows) at the
+    spec's settings: Adam lr 5e-3, full batch 5000, window 200, at most 2000 steps with early
+    stopping (patience 160) and ReduceLROnPlateau on the calibration ECE. The issue's criterion is
+    "well under a minute on 2 cores"; read here as at most 30 s, i.e. ratio = 60 s / fit time >= 2."""
+    from experiments import _data_calibration as D
 
-    for row in run(quick="--quick" in sys.argv):
-        print({k: (round(v, 5) if isinstance(v, float) else v) for k, v in row.items()})
+    p, y = D.load_predictions("wrn16-4-cifar100")
+    z = jnp.asarray(D.to_logits(p)[:5000])
+    yy = jnp.asarray(y[:5000])
+    rows = []
+    for fam, fk in (
+        ("ets", {"num_temps": 16}),
+        ("pwl", {"num_segments": 100}),
+        ("mono_mlp", {"hidden": (10, 10)}),
+    ):
+        f = jax.jit(
+            lambda k, z, y, fam=fam, fk=fk: cal.fit_hcal(k, z, y, family=fam, family_kwargs=fk)
+        )
+        t = time_call(f, jax.random.key(0), z, yy, repeats=1)
+        steps = int(t["out"].steps_run)
+        rows.append(
+            {
+                "benchmark": "fit_hcal wall time (issue 3: well under a minute)",
+                "case": f"{fam}, 5000x100 real (CIFAR-100), float64",
+                "ours_s": t["median_s"],
+                "ref_s": 60.0,
+                "ref": "one minute",
+                "ratio": 60.0 / t["median_s"],
+                "goal": 2.0 if fam == "ets" else None,
+                "compile_s": max(t["first_s"] - t["median_s"], 0.0),
+                "cpu_ratio": None,
+                "notes": f"{steps} Adam steps until the early stop ({1e3 * t['median_s'] / steps:.0f}"
+                f" ms/step); CPU {t['cpu_median_s']:.1f} s; goal = at most 30 s for the default family",
+            }
+        )
+    return rows
+
+
+def _hloss_vs_torch(quick: bool) -> list[dict]:
+    """h-loss value+grad on CIFAR-100 predictions: the lab's jitted ``hcal_loss`` against our
+    PyTorch re-implementation of the official loop (``benchmarks/torch_ref/hcal_torch.py``): same
+    loss, same grouping (k-means: the lab's deterministic Lloyd in both), float32 as in the code."""
+    try:
+        import torch
+
+        from benchmarks.torch_ref import hcal_loss_torch
+    except ModuleNotFoundError:
+        return [
+            {
+                "benchmark": "hcal_loss vs official loop (PyTorch)",
+                "case": "skipped",
+                "ours_s": None,
+                "ref_s": None,
+                "ref": "PyTorch re-implementation",
+                "ratio": None,
+                "goal": None,
+                "compile_s": None,
+                "cpu_ratio": None,
+                "notes": "torch not installed (pip install -e .[bench])",
+            }
+        ]
+    from experiments._data_calibration import load_predictions
+
+    n = 1000 if quick else 5000
+    probs, labels = load_predictions("wrn16-4-cifar100")
+    p32 = np.ascontiguousarray(probs[:n], dtype=np.float32)
+    y = labels[:n]
+    c = p32.shape[1]
+    cases = [(False, "kmeans"), (False, "unweighted")]
+    if not quick:
+        cases += [(True, "kmeans"), (True, "unweighted")]
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    rows = []
+    try:
+        for loco, weighting in cases:
+            kw = dict(window=200, eps=1e-20, n_groups=15, weighting=weighting)
+            yj = jnp.asarray(y)
+            lab = jax.jit(
+                jax.value_and_grad(
+                    lambda q, kw=kw, loco=loco: cal.hcal_loss(
+                        q, yj, leave_one_class_out=loco, sort="auto", **kw
+                    )
+                )
+            )
+            yt = torch.as_tensor(y)
+
+            def ref(q, kw=kw, loco=loco, stable=False):
+                pt = torch.tensor(q, requires_grad=True)
+                v = hcal_loss_torch(pt, yt, leave_one_class_out=loco, stable_sort=stable, **kw)
+                v.backward()
+                return v.item(), pt.grad.numpy()
+
+            rep = 2 if loco else 3
+            ours = time_call(lab, jnp.asarray(p32), repeats=rep)
+            # the LOCO reference (100 sub-losses) needs no warm-up call of its own
+            # timed: the code's unstable torch.sort; agreement: a stable sort, whose order among
+            # equal float32 sort keys log(p + 1e-20) is the lab's (ties move the value by ~1e-5)
+            r, rc, (v_uns, _) = _ref_time_out(ref, p32, repeats=rep, warmup=not loco)
+            v_ref, g_ref = ref(p32, stable=True)
+            v_lab, g_lab = float(ours["out"][0]), np.asarray(ours["out"][1])
+            gmax = float(np.abs(g_lab).max())
+            dg = float(np.abs(g_lab - g_ref).max())
+            rel = abs(v_lab - v_ref) / abs(v_ref)
+            rel_uns = abs(v_lab - v_uns) / abs(v_uns)
+            rows.append(
+                _row(
+                    "hcal_loss vs official loop (PyTorch)",
+                    f"{'LOCO (IsIter=True)' if loco else 'pooled (IsIter=False)'}, {weighting}, "
+                    f"{n}x{c} float32",
+                    ours,
+                    r,
+                    rc,
+                    "our PyTorch re-implementation of the official loop",
+                    20.0 if (loco and weighting == "kmeans") else None,
+                    f"CIFAR-100 wrn16-4 predictions[:{n}], w=200, eps=1e-20, G=15; value lab "
+                    f"{v_lab:.6g} vs torch {v_ref:.6g} (rel diff {rel:.1e}; {rel_uns:.1e} with the "
+                    f"code's unstable sort, the timed one); max |grad diff| {dg:.1e} (max |grad| "
+                    f"{gmax:.1e}); torch {torch.__version__}, "
+                    "torch.set_num_threads(1); lab: XLA CPU, all cores, sort='auto'; k-means = the "
+                    f"lab's Lloyd in both (faiss replaced); median of {rep}",
+                )
+            )
+    finally:
+        torch.set_num_threads(threads)
+    return rows
+
+
+def _ref_time_out(fn, *args, repeats=3, warmup=True):
+    """:func:`_ref_time` that also returns the last output (and can skip the warm-up call)."""
+    if warmup:
+        fn(*args)
+    walls, cpus = [], []
+    for _ in range(repeats):
+        w0, c0 = time.perf_counter(), time.process_time()
+        out = fn(*args)
+        walls.append(time.perf_counter() - w0)
+        cpus.append(time.process_time() - c0)
+    return float(np.median(walls)), float(np.median(cpus)), out

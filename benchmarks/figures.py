@@ -2,10 +2,11 @@
 
 Recomputing every figure at default size takes longer than a benchmark run should, so this reads
 the timings each experiment recorded in its committed ``paper_figures/<name>.json`` manifest (wall
-and CPU time of the computation; compile time where the experiment's sweeps report it). Those runs
-were made on the 2-core machine, some of them while other jobs shared it: the CPU time is the
-steadier number. ``make figures`` without ``FIGURE_FLAGS=--force`` re-plots from these JSON files
-in seconds.
+and CPU time of the computation; compile time where the experiment's sweeps report it). The
+committed manifests come from one sequential ``--force`` pass over all experiments on the 2-core
+machine with no other job of ours running; the sum leaves out each process's start-up, import and
+plotting (a few seconds per experiment). ``make figures`` without ``FIGURE_FLAGS=--force``
+re-plots from these JSON files in seconds.
 """
 
 from __future__ import annotations
@@ -28,12 +29,32 @@ def run(quick: bool) -> list[dict]:
         total_wall += wall
         total_cpu += cpu or 0.0
         share = f"compile share {comp / wall:.0%}" if comp else "compile time not split out"
-        rows.append({"benchmark": "make figures (from manifests)", "case": p.stem,
-                     "ours_s": wall, "ref_s": None, "ref": "", "ratio": None, "goal": None,
-                     "compile_s": comp, "cpu_ratio": None,
-                     "notes": f"CPU {cpu:.0f} s; {share}; computed {m.get('utc', '?')}"})
-    rows.append({"benchmark": "make figures (from manifests)", "case": "all experiments",
-                 "ours_s": total_wall, "ref_s": float(GOAL_S), "ref": "15-minute goal",
-                 "ratio": GOAL_S / total_wall, "goal": 1.0, "compile_s": None, "cpu_ratio": None,
-                 "notes": f"sum of recorded wall times; CPU {total_cpu:.0f} s"})
+        rows.append(
+            {
+                "benchmark": "make figures (from manifests)",
+                "case": p.stem,
+                "ours_s": wall,
+                "ref_s": None,
+                "ref": "",
+                "ratio": None,
+                "goal": None,
+                "compile_s": comp,
+                "cpu_ratio": None,
+                "notes": f"CPU {cpu:.0f} s; {share}; computed {m.get('utc', '?')}",
+            }
+        )
+    rows.append(
+        {
+            "benchmark": "make figures (from manifests)",
+            "case": "all experiments",
+            "ours_s": total_wall,
+            "ref_s": float(GOAL_S),
+            "ref": "15-minute goal",
+            "ratio": GOAL_S / total_wall,
+            "goal": 1.0,
+            "compile_s": None,
+            "cpu_ratio": None,
+            "notes": f"sum of recorded wall times; CPU {total_cpu:.0f} s",
+        }
+    )
     return rows
