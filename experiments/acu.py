@@ -403,9 +403,9 @@ def compute(cfg: Config, ctx) -> dict:
         rejected, True, rejected, "a never-learned row with ||x||^2 = 2/lambda_min(R) is rejected"
     )
     claims["acu.float32"] = claim_result(
-        {"worst_gap": worst32, "gap_first_request": gap32_learn,
-         "rejected_requests": rejected32},
-        "gap ~ u32 * lambda_max(X^T X) / gamma", "reported",
+        {"worst_gap": worst32, "gap_first_request": gap32_learn, "rejected_requests": rejected32},
+        "gap ~ u32 * lambda_max(X^T X) / gamma",
+        "reported",
         f"figure regime (d = {cfg.d}, gamma = {cfg.gamma:g}, whole-class requests): float32 is a "
         "smoke test only; the < 1e-3 statement is checked by the test at d = 256 with small requests",
     )

@@ -57,8 +57,14 @@ def _panel_a(cfg):
 
     mu0, mu1, I, S = _world(cfg)
     eps = np.linspace(cfg.eps_max / (cfg.n_eps - 1), cfg.eps_max, cfg.n_eps - 1)
-    base = {"iso": float(bayes_error_gaussian(mu0, mu1, I)), "aniso": float(bayes_error_gaussian(mu0, mu1, S))}
-    out = {k: [] for k in ("cf_iso", "tr_aniso", "box_aniso", "pga_iso", "pga_aniso_2", "pga_aniso_inf")}
+    base = {
+        "iso": float(bayes_error_gaussian(mu0, mu1, I)),
+        "aniso": float(bayes_error_gaussian(mu0, mu1, S)),
+    }
+    out = {
+        k: []
+        for k in ("cf_iso", "tr_aniso", "box_aniso", "pga_iso", "pga_aniso_2", "pga_aniso_inf")
+    }
     from jax.scipy.special import ndtr
 
     step_i = 0.25
@@ -69,11 +75,22 @@ def _panel_a(cfg):
         out["tr_aniso"].append(float(bayes_error_gaussian(mu0 + d0, mu1 + d1, S)))
         d0, d1 = optimal_classwise_shift(mu0, mu1, S, float(e), "inf")
         out["box_aniso"].append(float(bayes_error_gaussian(mu0 + d0, mu1 + d1, S)))
-        out["pga_iso"].append(float(pga_classwise_shift(mu0, mu1, I, float(e), 2, step_i, cfg.T)[2][-1]))
-        out["pga_aniso_2"].append(float(pga_classwise_shift(mu0, mu1, S, float(e), 2, step_a, cfg.T)[2][-1]))
-        out["pga_aniso_inf"].append(float(pga_classwise_shift(mu0, mu1, S, float(e), "inf", step_a, cfg.T)[2][-1]))
-    return {"eps": np.concatenate([[0.0], eps]),
-            **{k: np.concatenate([[base["aniso" if "aniso" in k else "iso"]], v]) for k, v in out.items()}}
+        out["pga_iso"].append(
+            float(pga_classwise_shift(mu0, mu1, I, float(e), 2, step_i, cfg.T)[2][-1])
+        )
+        out["pga_aniso_2"].append(
+            float(pga_classwise_shift(mu0, mu1, S, float(e), 2, step_a, cfg.T)[2][-1])
+        )
+        out["pga_aniso_inf"].append(
+            float(pga_classwise_shift(mu0, mu1, S, float(e), "inf", step_a, cfg.T)[2][-1])
+        )
+    return {
+        "eps": np.concatenate([[0.0], eps]),
+        **{
+            k: np.concatenate([[base["aniso" if "aniso" in k else "iso"]], v])
+            for k, v in out.items()
+        },
+    }
 
 
 def _shifts(cfg):
@@ -110,8 +127,12 @@ def _panel_bc(cfg):
             w, b = lda_population_fit(mu0 + p * s0, mu1 + p * s1, Sp, 0.5)
             errs.append(float(linear_clean_error(w, b, mu0, mu1, I, 0.5)))
         clean[name] = errs
-    return {"p": ps, "beta_mix": beta, "clean_err": clean,
-            "bayes_clean": float(bayes_error_gaussian(mu0, mu1, I))}
+    return {
+        "p": ps,
+        "beta_mix": beta,
+        "clean_err": clean,
+        "bayes_clean": float(bayes_error_gaussian(mu0, mu1, I)),
+    }
 
 
 def compute(cfg: Config, ctx) -> dict:
@@ -129,18 +150,25 @@ def compute(cfg: Config, ctx) -> dict:
     ce = {k: np.asarray(v) for k, v in bc["clean_err"].items()}
     claims = {
         "beo_gaussian.pga_optimum": claim_result(
-            [gap2, gap_an, gap_inf], [0.0, 0.0, 0.0],
+            [gap2, gap_an, gap_inf],
+            [0.0, 0.0, 0.0],
             gap2 <= 1e-6 and gap_an <= 1e-5 if cfg.T >= 2000 else "reported",
             f"max |beta_PGA - beta_ref| over eps after T={cfg.T}: isotropic p=2 (closed form), "
-            "anisotropic p=2 (trust region), anisotropic p=inf (box QP)"),
-        "beo_gaussian.concavity": claim_result(conc, 0.0, conc >= -1e-6,
-                                               "min_p [beta_mix(p) - chord(p)] (concavity lemma)"),
-        "beo_gaussian.lda_above_bayes": claim_result(lda_min, 0.0, lda_min >= -1e-12,
-                                                     "min over p, shifts of LDA clean error - beta*"),
+            "anisotropic p=2 (trust region), anisotropic p=inf (box QP)",
+        ),
+        "beo_gaussian.concavity": claim_result(
+            conc, 0.0, conc >= -1e-6, "min_p [beta_mix(p) - chord(p)] (concavity lemma)"
+        ),
+        "beo_gaussian.lda_above_bayes": claim_result(
+            lda_min, 0.0, lda_min >= -1e-12, "min over p, shifts of LDA clean error - beta*"
+        ),
         "beo_gaussian.beo_vs_shortcut": claim_result(
-            {k: float(v[-1]) for k, v in ce.items()}, bc["bayes_clean"], "reported",
+            {k: float(v[-1]) for k, v in ce.items()},
+            bc["bayes_clean"],
+            "reported",
             "clean error of LDA at p=1 per shift; BEO monotone in p: "
-            f"{bool(np.all(np.diff(ce['BEO']) >= -1e-12))}"),
+            f"{bool(np.all(np.diff(ce['BEO']) >= -1e-12))}",
+        ),
     }
     return {"a": a, "bc": bc, "claims": claims}
 
@@ -173,7 +201,10 @@ def plot(payload):
     ax.set_xlabel("protected fraction p")
     ax.set_ylabel(r"Bayes error $\beta$")
     ax.legend()
-    panel_label(ax, rf"(b) mixing, BEO shift $\epsilon$={payload['config']['eps_mix']}, $\pi_1$={payload['config']['pi1_mix']}")
+    panel_label(
+        ax,
+        rf"(b) mixing, BEO shift $\epsilon$={payload['config']['eps_mix']}, $\pi_1$={payload['config']['pi1_mix']}",
+    )
 
     ax = axes[0, 2]
     for name, v in bc["clean_err"].items():
@@ -187,8 +218,14 @@ def plot(payload):
 
 
 def main(argv=None):
-    return experiment_main(name=NAME, description=__doc__.strip().splitlines()[0],
-                           make_config=make_config, compute=compute, plot=plot, argv=argv)
+    return experiment_main(
+        name=NAME,
+        description=__doc__.strip().splitlines()[0],
+        make_config=make_config,
+        compute=compute,
+        plot=plot,
+        argv=argv,
+    )
 
 
 if __name__ == "__main__":

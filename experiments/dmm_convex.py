@@ -46,8 +46,19 @@ class Config:
 
 def make_config(args) -> Config:
     if args.quick:
-        return Config(n_a=200, d_a=20, k_a=10, n_b=40, d_b=120, k_b=5, T=200, K=10, T_klom=100,
-                      n_grid=(100, 200, 400), seeds=args.seeds or 2)
+        return Config(
+            n_a=200,
+            d_a=20,
+            k_a=10,
+            n_b=40,
+            d_b=120,
+            k_b=5,
+            T=200,
+            K=10,
+            T_klom=100,
+            n_grid=(100, 200, 400),
+            seeds=args.seeds or 2,
+        )
     return Config(seeds=args.seeds or 40)
 
 
@@ -75,7 +86,9 @@ def _trajectories(X, y, f, lam, theta_full, theta_R, T, key, attr_lam=None):
     # matching set: F plus a retain subset of 2d rows (all of R when d > n)
     retain_idx = np.flatnonzero(~np.asarray(f))
     if d < n:
-        sub = np.asarray(jax.random.choice(key, retain_idx, (min(2 * d, retain_idx.size),), replace=False))
+        sub = np.asarray(
+            jax.random.choice(key, retain_idx, (min(2 * d, retain_idx.size),), replace=False)
+        )
     else:
         sub = retain_idx
     M = np.concatenate([np.flatnonzero(np.asarray(f)), sub])
@@ -111,7 +124,11 @@ def _panel_a(cfg):
     HR = X[~f].T @ X[~f] + cfg.lam * jnp.eye(cfg.d_a)
     lmin = float(jnp.linalg.eigvalsh(HR)[0])
     rate = (1 - eta * lmin) ** np.arange(cfg.T + 1) * errs["gd_retain"][0]
-    return {"errs": errs, "a1_bound": rate, "woodbury_vs_refit": float(jnp.max(jnp.abs(thR - refit)))}
+    return {
+        "errs": errs,
+        "a1_bound": rate,
+        "woodbury_vs_refit": float(jnp.max(jnp.abs(thR - refit))),
+    }
 
 
 def _panel_b(cfg):
@@ -124,13 +141,17 @@ def _panel_b(cfg):
     f = jnp.arange(cfg.n_b) < cfg.k_b
     th = minnorm_fit(X, y)
     thR = minnorm_fit(X[~f], y[~f])
-    errs, _, _, XM, delta = _trajectories(X, y, f, 0.0, th, thR, cfg.T, jax.random.fold_in(key, 1),
-                                          attr_lam=cfg.lam_attr_b)
+    errs, _, _, XM, delta = _trajectories(
+        X, y, f, 0.0, th, thR, cfg.T, jax.random.fold_in(key, 1), attr_lam=cfg.lam_attr_b
+    )
     grad_R = float(jnp.linalg.norm(X[~f].T @ (X[~f] @ th - y[~f])))
-    return {"errs": errs, "a2_floor": float(ga_error_floor(th, thR, X[f])),
-            "a4_bound": float(dmm_error_bound(delta, XM)),
-            "a4_limit": float(jnp.linalg.norm(jnp.linalg.pinv(XM) @ delta)),
-            "grad_R_at_full": grad_R}
+    return {
+        "errs": errs,
+        "a2_floor": float(ga_error_floor(th, thR, X[f])),
+        "a4_bound": float(dmm_error_bound(delta, XM)),
+        "a4_limit": float(jnp.linalg.norm(jnp.linalg.pinv(XM) @ delta)),
+        "grad_R_at_full": grad_R,
+    }
 
 
 def _panel_c(cfg, ctx):
@@ -185,16 +206,21 @@ def _panel_c(cfg, ctx):
 
     # 2K independent training runs: the first K are unlearned, the last K are the oracle reference
     margins = run_seeds(one, jax.random.fold_in(key, 1), 2 * cfg.K, **ctx.sweep_kwargs(cfg, "klom"))
-    orc = jnp.asarray(margins["oracle"][cfg.K:])
+    orc = jnp.asarray(margins["oracle"][cfg.K :])
     res = {}
     for m in ("no unlearning",) + METHODS + ("exact",):
         u = jnp.asarray(margins["oracle" if m == "exact" else m][: cfg.K])
         res[m] = np.asarray(klom(u, orc))
-    null = np.asarray(klom_null_bias(jax.random.fold_in(key, 3), jnp.asarray(margins["oracle"][: cfg.K]), orc))
+    null = np.asarray(
+        klom_null_bias(jax.random.fold_in(key, 3), jnp.asarray(margins["oracle"][: cfg.K]), orc)
+    )
     groups = {"forget": slice(0, k), "retain": slice(k, k + 20), "held-out": slice(k + 20, k + 40)}
     table = {m: {g: float(np.mean(v[s])) for g, s in groups.items()} for m, v in res.items()}
-    return {"klom": table, "null_bias": float(np.mean(null)), "null_bias_per_group":
-            {g: float(np.mean(null[s])) for g, s in groups.items()}}
+    return {
+        "klom": table,
+        "null_bias": float(np.mean(null)),
+        "null_bias_per_group": {g: float(np.mean(null[s])) for g, s in groups.items()},
+    }
 
 
 def _panel_d(cfg, ctx):
@@ -203,6 +229,7 @@ def _panel_d(cfg, ctx):
 
     out = []
     for n in cfg.n_grid:
+
         def one(kk, n=n):
             X, y = _problem(kk, n, cfg.d_a5, noise=0.3)
             Xe = jax.random.normal(jax.random.fold_in(kk, 3), (100, cfg.d_a5)) / math.sqrt(cfg.d_a5)
@@ -213,8 +240,9 @@ def _panel_d(cfg, ctx):
             pred = additive_datamodel_predict(tau, Xe @ th, f)
             return jnp.mean(jnp.abs(pred - Xe @ thR))
 
-        errs = run_seeds(one, jax.random.key(cfg.seed + 10), cfg.seeds,
-                         **ctx.sweep_kwargs(cfg, f"a5-{n}"))
+        errs = run_seeds(
+            one, jax.random.key(cfg.seed + 10), cfg.seeds, **ctx.sweep_kwargs(cfg, f"a5-{n}")
+        )
         out.append(float(np.mean(errs)))
     return {"n": list(cfg.n_grid), "err": out}
 
@@ -232,35 +260,71 @@ def compute(cfg: Config, ctx) -> dict:
     ratio_a1 = float(np.max(np.asarray(ea["gd_retain"])[live] / bnd[live]))
     ga_min = float(np.min(eb["ga_forget"]))
     claims = {
-        "dmm_convex.woodbury_exact": claim_result(a["woodbury_vs_refit"], 0.0,
-                                                  a["woodbury_vs_refit"] <= 1e-8,
-                                                  "max |woodbury_retrain - refit| (float64)"),
-        "dmm_convex.a1_rate": claim_result(ratio_a1, 1.0, ratio_a1 <= 1 + 1e-8,
-                                           "max_t ||theta_t-theta_R|| / A1 bound over t with bound > 1e-10 x initial (ridge, panel a)"),
+        "dmm_convex.woodbury_exact": claim_result(
+            a["woodbury_vs_refit"],
+            0.0,
+            a["woodbury_vs_refit"] <= 1e-8,
+            "max |woodbury_retrain - refit| (float64)",
+        ),
+        "dmm_convex.a1_rate": claim_result(
+            ratio_a1,
+            1.0,
+            ratio_a1 <= 1 + 1e-8,
+            "max_t ||theta_t-theta_R|| / A1 bound over t with bound > 1e-10 x initial (ridge, panel a)",
+        ),
         "dmm_convex.a1_noop": claim_result(
-            float(np.max(np.abs(np.asarray(eb["gd_retain"]) - eb["gd_retain"][0]))), 0.0,
+            float(np.max(np.abs(np.asarray(eb["gd_retain"]) - eb["gd_retain"][0]))),
+            0.0,
             bool(np.max(np.abs(np.asarray(eb["gd_retain"]) - eb["gd_retain"][0])) <= 1e-8),
             f"change of gd_retain error in the min-norm regime; ||grad L_R(theta_full)|| = "
-            f"{b['grad_R_at_full']:.2e}"),
-        "dmm_convex.a2_floor": claim_result(ga_min, b["a2_floor"], ga_min >= b["a2_floor"] * (1 - 1e-8),
-                                            "min_t GA error vs ||P_ker X_F (theta_full - theta_R)||"),
-        "dmm_convex.a3_om_exact": claim_result(float(eb["OM"][-1]), 0.0,
-                                               float(eb["OM"][-1]) <= 1e-6 * float(eb["OM"][0]),
-                                               "final OM error (min-norm, M = all rows) vs 1e-6 x initial"),
-        "dmm_convex.a4_dmm_bound": claim_result(float(eb["DMM"][-1]), b["a4_bound"],
-                                                float(eb["DMM"][-1]) <= b["a4_bound"] * (1 + 1e-6),
-                                                f"DMM plateau vs ||delta||/sigma_min; exact limit "
-                                                f"||X_M^+ delta|| = {b['a4_limit']:.3e}"),
-        "dmm_convex.a5_slope": claim_result(fit.slope, -2.0, -2.5 <= fit.slope <= -1.5,
-                                            f"log-log slope of the additive datamodel error vs n, "
-                                            f"95% CI [{fit.lo:.2f}, {fit.hi:.2f}]"),
+            f"{b['grad_R_at_full']:.2e}",
+        ),
+        "dmm_convex.a2_floor": claim_result(
+            ga_min,
+            b["a2_floor"],
+            ga_min >= b["a2_floor"] * (1 - 1e-8),
+            "min_t GA error vs ||P_ker X_F (theta_full - theta_R)||",
+        ),
+        "dmm_convex.a3_om_exact": claim_result(
+            float(eb["OM"][-1]),
+            0.0,
+            float(eb["OM"][-1]) <= 1e-6 * float(eb["OM"][0]),
+            "final OM error (min-norm, M = all rows) vs 1e-6 x initial",
+        ),
+        "dmm_convex.a4_dmm_bound": claim_result(
+            float(eb["DMM"][-1]),
+            b["a4_bound"],
+            float(eb["DMM"][-1]) <= b["a4_bound"] * (1 + 1e-6),
+            f"DMM plateau vs ||delta||/sigma_min; exact limit "
+            f"||X_M^+ delta|| = {b['a4_limit']:.3e}",
+        ),
+        "dmm_convex.a5_slope": claim_result(
+            fit.slope,
+            -2.0,
+            -2.5 <= fit.slope <= -1.5,
+            f"log-log slope of the additive datamodel error vs n, "
+            f"95% CI [{fit.lo:.2f}, {fit.hi:.2f}]",
+        ),
         "dmm_convex.klom_null": claim_result(
-            c["klom"]["exact"]["forget"], c["null_bias"], "reported",
-            "KLoM of an independent exact retrain on forget points vs the permutation null bias"),
+            c["klom"]["exact"]["forget"],
+            c["null_bias"],
+            "reported",
+            "KLoM of an independent exact retrain on forget points vs the permutation null bias",
+        ),
     }
-    return {"a": a, "b": b, "c": c, "d": {**d, "slope": fit.slope, "slope_lo": fit.lo,
-                                          "slope_hi": fit.hi, "intercept": fit.intercept},
-            "claims": claims}
+    return {
+        "a": a,
+        "b": b,
+        "c": c,
+        "d": {
+            **d,
+            "slope": fit.slope,
+            "slope_lo": fit.lo,
+            "slope_hi": fit.hi,
+            "intercept": fit.intercept,
+        },
+        "claims": claims,
+    }
 
 
 def plot(payload):
@@ -269,8 +333,10 @@ def plot(payload):
     D = payload["data"]
     fig, axes = subplots(2, 2, width=4.4, height=3.3)
     colors = dict(zip(METHODS, ["C0", "C1", "C2", "C3", "C4", "C5"]))
-    for ax, key, title in ((axes[0, 0], "a", "(a) ridge n>d: error to exact retrain"),
-                           (axes[0, 1], "b", "(b) min-norm d>n: error to exact retrain")):
+    for ax, key, title in (
+        (axes[0, 0], "a", "(a) ridge n>d: error to exact retrain"),
+        (axes[0, 1], "b", "(b) min-norm d>n: error to exact retrain"),
+    ):
         errs = D[key]["errs"]
         for m in METHODS:
             if m in errs:
@@ -285,9 +351,18 @@ def plot(payload):
     theory_line(axes[0, 0], t, np.maximum(D["a"]["a1_bound"], 1e-16), "A1 rate (Prop. A1)")
     axes[0, 0].set_ylim(1e-17, 1e5)
     for ax in (axes[0, 0], axes[0, 1]):
-        ax.text(0.98, 0.97, "ga_forget/gdiff diverge above the axis" if ax is axes[0, 1]
-                else "ga_forget diverges above the axis", transform=ax.transAxes, ha="right",
-                va="top", fontsize=7, color="C1")
+        ax.text(
+            0.98,
+            0.97,
+            "ga_forget/gdiff diverge above the axis"
+            if ax is axes[0, 1]
+            else "ga_forget diverges above the axis",
+            transform=ax.transAxes,
+            ha="right",
+            va="top",
+            fontsize=7,
+            color="C1",
+        )
     tb = np.arange(len(D["b"]["errs"]["OM"]))
     theory_line(axes[0, 1], tb, np.full(tb.size, D["b"]["a2_floor"]), "A2 GA floor")
     theory_line(axes[0, 1], tb, np.full(tb.size, D["b"]["a4_bound"]), "A4 DMM bound", color="C4")
@@ -312,8 +387,12 @@ def plot(payload):
     ax = axes[1, 1]
     n = np.asarray(D["d"]["n"], float)
     ax.loglog(n, D["d"]["err"], "o-", label=f"measured, slope {D['d']['slope']:.2f}")
-    theory_line(ax, n, np.exp(D["d"]["intercept"]) * n ** D["d"]["slope"] * (n / n[0]) ** (-2 - D["d"]["slope"]),
-                "A5 slope -2")
+    theory_line(
+        ax,
+        n,
+        np.exp(D["d"]["intercept"]) * n ** D["d"]["slope"] * (n / n[0]) ** (-2 - D["d"]["slope"]),
+        "A5 slope -2",
+    )
     ax.set_xlabel("n")
     ax.set_ylabel(r"mean $|\hat f(R)-f(\theta_R)|$")
     ax.legend()
@@ -322,8 +401,14 @@ def plot(payload):
 
 
 def main(argv=None):
-    return experiment_main(name=NAME, description=__doc__.strip().splitlines()[0],
-                           make_config=make_config, compute=compute, plot=plot, argv=argv)
+    return experiment_main(
+        name=NAME,
+        description=__doc__.strip().splitlines()[0],
+        make_config=make_config,
+        compute=compute,
+        plot=plot,
+        argv=argv,
+    )
 
 
 if __name__ == "__main__":

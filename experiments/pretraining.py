@@ -64,8 +64,14 @@ class Config:
 
 def make_config(args) -> Config:
     if args.quick:
-        cfg = Config(n_lab_grid=(100, 400), n_unlab_grid=(2000, float("inf")),
-                     floor_n_unlab=(500, 2000, 8000), seeds=16, gmm=False, con=False)
+        cfg = Config(
+            n_lab_grid=(100, 400),
+            n_unlab_grid=(2000, float("inf")),
+            floor_n_unlab=(500, 2000, 8000),
+            seeds=16,
+            gmm=False,
+            con=False,
+        )
     else:
         cfg = Config()
     if args.seeds is not None:
@@ -91,23 +97,32 @@ def _factor(cfg: Config, ctx):
     B, beta = _factor_params(cfg)
     pairs = [(n, m) for n in cfg.n_lab_grid for m in cfg.n_unlab_grid]
     pairs += [(cfg.floor_n_lab, m) for m in cfg.floor_n_unlab]
-    grid = {"n_lab": jnp.asarray([p[0] for p in pairs], float),
-            "n_unlab": jnp.asarray([p[1] for p in pairs], float)}
+    grid = {
+        "n_lab": jnp.asarray([p[0] for p in pairs], float),
+        "n_unlab": jnp.asarray([p[1] for p in pairs], float),
+    }
 
     def fn(k, g):
         return simulate_factor_excess(k, g["n_lab"], g["n_unlab"], B, beta, cfg.sig_nu, cfg.r)
 
-    out = run_grid(fn, jax.random.key(cfg.seed), grid, cfg.seeds, chunk_size=min(cfg.seeds, 100),
-                   **ctx.sweep_kwargs(cfg, "factor"))
+    out = run_grid(
+        fn,
+        jax.random.key(cfg.seed),
+        grid,
+        cfg.seeds,
+        chunk_size=min(cfg.seeds, 100),
+        **ctx.sweep_kwargs(cfg, "factor"),
+    )
     nl, nu = len(cfg.n_lab_grid), len(cfg.n_unlab_grid)
     main = {k: np.asarray(v)[:, : nl * nu].reshape(cfg.seeds, nl, nu) for k, v in out.items()}
-    flo = {k: np.asarray(v)[:, nl * nu:] for k, v in out.items()}
+    flo = {k: np.asarray(v)[:, nl * nu :] for k, v in out.items()}
     s2 = float(sigma_eff2(B, beta, cfg.sig_nu))
     n = np.asarray(cfg.n_lab_grid, float)
     nfine = np.geomspace(n[0], n[-1], 60)
     floor_diff = flo["pretrain"] - flo["oracle"]  # paired (common labeled draw)
     floor_minus_theory = flo["pretrain"].mean(0) - float(
-        theory_pretrain_oracle(cfg.floor_n_lab, cfg.r, s2))
+        theory_pretrain_oracle(cfg.floor_n_lab, cfg.r, s2)
+    )
     return {
         "sigma_eff2": s2,
         "n_lab": n,
@@ -128,10 +143,15 @@ def _factor(cfg: Config, ctx):
         "floor_paired_se": floor_diff.std(0, ddof=1) / np.sqrt(cfg.seeds),
         "floor_minus_theory": floor_minus_theory,
         "bound_frac_pre": np.mean(
-            main["pretrain"] <= np.asarray(bound_factor(cfg.d, cfg.r, np.asarray(cfg.n_unlab_grid)[None],
-                                                        n[:, None], 0.1))[None], axis=0),
-        "bound_frac_ols": np.mean(main["ols"][..., 0] <= np.asarray(bound_supervised(cfg.d, n, 0.1))[None],
-                                  axis=0),
+            main["pretrain"]
+            <= np.asarray(
+                bound_factor(cfg.d, cfg.r, np.asarray(cfg.n_unlab_grid)[None], n[:, None], 0.1)
+            )[None],
+            axis=0,
+        ),
+        "bound_frac_ols": np.mean(
+            main["ols"][..., 0] <= np.asarray(bound_supervised(cfg.d, n, 0.1))[None], axis=0
+        ),
     }
 
 
@@ -168,15 +188,27 @@ def _gmm(cfg: Config, ctx):
             sup.append(jnp.mean(predict_logreg(W, Xt) != yt) - err_bayes)
         # EM stability: from k-means++ vs from the true means (up to the cluster permutation)
         gap = jnp.max(jnp.min(jnp.max(jnp.abs(mh[:, None] - mt[None]), -1), 0))
-        return {"pre": jnp.stack(pre), "sup": jnp.stack(sup), "bayes": err_bayes, "em_gap": gap,
-                "em_err": jnp.max(jnp.abs(mt - means))}
+        return {
+            "pre": jnp.stack(pre),
+            "sup": jnp.stack(sup),
+            "bayes": err_bayes,
+            "em_gap": gap,
+            "em_err": jnp.max(jnp.abs(mt - means)),
+        }
 
-    out = run_seeds(fn, jax.random.key(cfg.seed + 1), cfg.gmm_seeds, chunk_size=16,
-                    **ctx.sweep_kwargs(cfg, "gmm"))
+    out = run_seeds(
+        fn,
+        jax.random.key(cfg.seed + 1),
+        cfg.gmm_seeds,
+        chunk_size=16,
+        **ctx.sweep_kwargs(cfg, "gmm"),
+    )
     return {
         "n_lab": np.asarray(cfg.gmm_n_lab_grid, float),
-        "pre_mean": out["pre"].mean(0), "pre_se": out["pre"].std(0, ddof=1) / np.sqrt(cfg.gmm_seeds),
-        "sup_mean": out["sup"].mean(0), "sup_se": out["sup"].std(0, ddof=1) / np.sqrt(cfg.gmm_seeds),
+        "pre_mean": out["pre"].mean(0),
+        "pre_se": out["pre"].std(0, ddof=1) / np.sqrt(cfg.gmm_seeds),
+        "sup_mean": out["sup"].mean(0),
+        "sup_se": out["sup"].std(0, ddof=1) / np.sqrt(cfg.gmm_seeds),
         "pre_within_002": (out["pre"] <= 0.02).mean(0),
         "bayes_mean": float(out["bayes"].mean()),
         "em_gap_max": float(out["em_gap"].max()),
@@ -197,8 +229,9 @@ def _contrastive(cfg: Config, ctx):
     )
 
     d, r = cfg.con_d, cfg.con_r
-    W_star = jnp.asarray(cfg.con_scale * np.linalg.qr(np.random.default_rng(cfg.seed + 2).normal(
-        size=(d, r)))[0])
+    W_star = jnp.asarray(
+        cfg.con_scale * np.linalg.qr(np.random.default_rng(cfg.seed + 2).normal(size=(d, r)))[0]
+    )
     beta = jnp.asarray(np.ones(r) / np.sqrt(r))
     m_max, n_max = max(cfg.con_n_unlab_grid), max(cfg.con_n_lab_grid)
     ms = jnp.asarray(cfg.con_n_unlab_grid, float)
@@ -212,30 +245,49 @@ def _contrastive(cfg: Config, ctx):
         def per_m(m):  # the first m pairs of one draw (mask): one compiled program for every m
             rep = mle_contrastive(k2, x, xp, s, r, cfg.con_steps, cfg.con_lr, mask=(idx < m) * 1.0)
             W = rep_matrix(rep)
-            ex = [excess_risk_contrastive(fit_contrastive_erm(W, X[:n], y[:n]), W_star, beta)
-                  for n in cfg.con_n_lab_grid]
+            ex = [
+                excess_risk_contrastive(fit_contrastive_erm(W, X[:n], y[:n]), W_star, beta)
+                for n in cfg.con_n_lab_grid
+            ]
             return jnp.stack(ex), sin_theta(W, W_star)
 
         ex_hat, sin = jax.vmap(per_m)(ms)
-        ex_true = jnp.stack([excess_risk_contrastive(fit_contrastive_erm(W_star, X[:n], y[:n]),
-                                                     W_star, beta) for n in cfg.con_n_lab_grid])
-        ex_ols = jnp.stack([excess_risk_contrastive(fit_supervised_ols(X[:n], y[:n]), W_star, beta)
-                            for n in cfg.con_n_lab_grid])
+        ex_true = jnp.stack(
+            [
+                excess_risk_contrastive(fit_contrastive_erm(W_star, X[:n], y[:n]), W_star, beta)
+                for n in cfg.con_n_lab_grid
+            ]
+        )
+        ex_ols = jnp.stack(
+            [
+                excess_risk_contrastive(fit_supervised_ols(X[:n], y[:n]), W_star, beta)
+                for n in cfg.con_n_lab_grid
+            ]
+        )
         return {"hat": ex_hat, "sin": sin, "true": ex_true, "ols": ex_ols}
 
-    out = run_seeds(fn, jax.random.key(cfg.seed + 3), cfg.con_seeds, chunk_size=8,
-                    **ctx.sweep_kwargs(cfg, "contrastive"))
+    out = run_seeds(
+        fn,
+        jax.random.key(cfg.seed + 3),
+        cfg.con_seeds,
+        chunk_size=8,
+        **ctx.sweep_kwargs(cfg, "contrastive"),
+    )
     n = np.asarray(cfg.con_n_lab_grid, float)
     nfine = np.geomspace(n[0], n[-1], 40)
     return {
-        "n_lab": n, "n_unlab": np.asarray(cfg.con_n_unlab_grid, float),
+        "n_lab": n,
+        "n_unlab": np.asarray(cfg.con_n_unlab_grid, float),
         "hat_mean": out["hat"].mean(0),  # (n_unlab, n_lab)
-        "true_mean": out["true"].mean(0), "true_se": out["true"].std(0, ddof=1) / np.sqrt(cfg.con_seeds),
+        "true_mean": out["true"].mean(0),
+        "true_se": out["true"].std(0, ddof=1) / np.sqrt(cfg.con_seeds),
         "ols_mean": out["ols"].mean(0),
         "sin_mean": out["sin"].mean(0),
         "n_fine": nfine,
         "theory_true": cfg.sig_nu**2 * r / (nfine - r - 1),
-        "theory_ols": np.where(nfine > d + 1, cfg.sig_nu**2 * d / np.maximum(nfine - d - 1, 1e-9), np.nan),
+        "theory_ols": np.where(
+            nfine > d + 1, cfg.sig_nu**2 * d / np.maximum(nfine - d - 1, 1e-9), np.nan
+        ),
     }
 
 
@@ -268,66 +320,104 @@ def compute(config: Config, ctx) -> dict:
     sel = n >= 200
     ols_rel = fac["ols_mean"][sel] / np.asarray(theory_ols(n[sel], config.d, s2)) - 1
     claims["pretraining.ols_theory"] = claim_result(
-        float(np.max(np.abs(ols_rel))), 0.0, bool(np.max(np.abs(ols_rel)) < 0.08),
-        "max |mean OLS excess / (sigma^2 d/(n-d-1)) - 1| over n_lab >= 200")
+        float(np.max(np.abs(ols_rel))),
+        0.0,
+        bool(np.max(np.abs(ols_rel)) < 0.08),
+        "max |mean OLS excess / (sigma^2 d/(n-d-1)) - 1| over n_lab >= 200",
+    )
     j_inf = int(np.argmax(np.isinf(fac["n_unlab"]))) if np.any(np.isinf(fac["n_unlab"])) else None
     if j_inf is not None:
         rel = fac["pre_mean"][:, j_inf] / np.asarray(theory_pretrain_oracle(n, config.r, s2)) - 1
         claims["pretraining.pretrain_theory"] = claim_result(
-            float(np.max(np.abs(rel))), 0.0, "reported",
+            float(np.max(np.abs(rel))),
+            0.0,
+            "reported",
             f"max relative error of the oracle arm vs sigma^2 r/(n-r-1) over n_lab, {config.seeds} seeds "
-            "(the test uses 2000 seeds for its 8% tolerance)")
+            "(the test uses 2000 seeds for its 8% tolerance)",
+        )
     if j_inf is not None and np.sum(n >= 100) >= 3:
         fit = loglog_slope(n[n >= 100], fac["pre_mean"][n >= 100, j_inf])
         claims["pretraining.pretrain_rate"] = claim_result(
-            fit.slope, -1.0, bool(-1.15 < fit.slope < -0.85), f"slope {fit.slope:.3f} +- {fit.se:.3f}")
+            fit.slope,
+            -1.0,
+            bool(-1.15 < fit.slope < -0.85),
+            f"slope {fit.slope:.3f} +- {fit.se:.3f}",
+        )
     else:
-        claims["pretraining.pretrain_rate"] = claim_result(None, -1.0, "reported", "grid too small (--quick)")
+        claims["pretraining.pretrain_rate"] = claim_result(
+            None, -1.0, "reported", "grid too small (--quick)"
+        )
     if n.size >= 3:
         fit_o = loglog_slope(n - config.d - 1, fac["ols_mean"])
         claims["pretraining.ols_rate"] = claim_result(
-            fit_o.slope, -1.0, bool(-1.1 < fit_o.slope < -0.9), f"slope vs n-d-1: {fit_o.slope:.3f}")
+            fit_o.slope, -1.0, bool(-1.1 < fit_o.slope < -0.9), f"slope vs n-d-1: {fit_o.slope:.3f}"
+        )
     else:
-        claims["pretraining.ols_rate"] = claim_result(None, -1.0, "reported", "grid too small (--quick)")
+        claims["pretraining.ols_rate"] = claim_result(
+            None, -1.0, "reported", "grid too small (--quick)"
+        )
     fit_f = loglog_slope(fac["floor_n_unlab"], fac["floor_paired_mean"])
     claims["pretraining.floor_slope"] = claim_result(
-        fit_f.slope, -1.0, bool(-1.3 < fit_f.slope < -0.7),
-        f"paired excess(B_hat)-excess(B) at n_lab={config.floor_n_lab}: slope {fit_f.slope:.3f} +- {fit_f.se:.3f}")
+        fit_f.slope,
+        -1.0,
+        bool(-1.3 < fit_f.slope < -0.7),
+        f"paired excess(B_hat)-excess(B) at n_lab={config.floor_n_lab}: slope {fit_f.slope:.3f} +- {fit_f.se:.3f}",
+    )
     fin = np.isfinite(fac["n_unlab"]) & (fac["n_unlab"] >= 10 * config.d)
     ratio = fac["pre_mean"][:, fin] / fac["ols_mean"][:, None]
     frac = fac["frac_pre_le_ols"][:, fin]
     claims["pretraining.advantage"] = claim_result(
-        {"max_ratio": float(ratio.max()), "min_ratio": float(ratio.min()),
-         "min_frac_per_seed": float(frac.min())},
+        {
+            "max_ratio": float(ratio.max()),
+            "min_ratio": float(ratio.min()),
+            "min_frac_per_seed": float(frac.min()),
+        },
         {"max_ratio": 0.5, "min_frac_per_seed": 0.95},
         bool(ratio.max() <= 0.5 and frac.min() >= 0.95),
-        "mean pretrain/OLS excess ratio and per-seed fraction pretrain <= OLS, n_unlab >= 10 d")
+        "mean pretrain/OLS excess ratio and per-seed fraction pretrain <= OLS, n_unlab >= 10 d",
+    )
     bf = fac["bound_frac_pre"][n >= 100]
     bo = fac["bound_frac_ols"][n >= 100]
     claims["pretraining.bound_sanity"] = claim_result(
-        {"min_frac_pre": float(bf.min()), "min_frac_ols": float(bo.min())}, 0.9,
-        bool(bf.min() >= 0.9 and bo.min() >= 0.9), "fraction of seeds under the C=1 bounds, n_lab >= 100")
+        {"min_frac_pre": float(bf.min()), "min_frac_ols": float(bo.min())},
+        0.9,
+        bool(bf.min() >= 0.9 and bo.min() >= 0.9),
+        "fraction of seeds under the C=1 bounds, n_lab >= 100",
+    )
     claims["pretraining.invariance"] = claim_result(
-        inv, 0.0, bool(inv < 1e-6), "max relative change of predictions under B_hat -> B_hat R")
+        inv, 0.0, bool(inv < 1e-6), "max relative change of predictions under B_hat -> B_hat R"
+    )
     if gmm is not None:
         i40 = int(np.argmin(np.abs(gmm["n_lab"] - 40)))
         claims["pretraining.gmm_advantage"] = claim_result(
-            {"frac_within_0.02": float(gmm["pre_within_002"][i40]), "pre": float(gmm["pre_mean"][i40]),
-             "sup": float(gmm["sup_mean"][i40])}, {"frac_within_0.02": 0.9},
+            {
+                "frac_within_0.02": float(gmm["pre_within_002"][i40]),
+                "pre": float(gmm["pre_mean"][i40]),
+                "sup": float(gmm["sup_mean"][i40]),
+            },
+            {"frac_within_0.02": 0.9},
             bool(gmm["pre_within_002"][i40] >= 0.9 and gmm["sup_mean"][i40] > gmm["pre_mean"][i40]),
             f"n_lab = 40, n_unlab = {config.gmm_n_unlab}, {config.gmm_seeds} seeds; "
-            f"EM gap to EM-from-truth max {gmm['em_gap_max']:.2e}")
+            f"EM gap to EM-from-truth max {gmm['em_gap_max']:.2e}",
+        )
     if gmm is None:
-        claims["pretraining.gmm_advantage"] = claim_result(None, None, "reported", "panel (c) not run (--quick)")
+        claims["pretraining.gmm_advantage"] = claim_result(
+            None, None, "reported", "panel (c) not run (--quick)"
+        )
     if con is None:
-        claims["pretraining.contrastive"] = claim_result(None, None, "reported", "panel (d) not run (--quick)")
+        claims["pretraining.contrastive"] = claim_result(
+            None, None, "reported", "panel (d) not run (--quick)"
+        )
     if con is not None:
         sin = con["sin_mean"]
         fit_s = loglog_slope(con["n_unlab"], sin)
         ok = bool(np.all(np.diff(sin) < 0))
         claims["pretraining.contrastive"] = claim_result(
-            {"sin_theta": sin.tolist(), "slope": fit_s.slope}, "decreasing", ok,
-            "subspace error of the contrastive MLE against n_unlab (expected slope about -0.5)")
+            {"sin_theta": sin.tolist(), "slope": fit_s.slope},
+            "decreasing",
+            ok,
+            "subspace error of the contrastive MLE against n_unlab (expected slope about -0.5)",
+        )
     return {"factor": fac, "gmm": gmm, "contrastive": con, "invariance": inv, "claims": claims}
 
 
@@ -345,31 +435,78 @@ def plot(payload):
     n = np.asarray(fac["n_lab"])
     ax.errorbar(n, fac["ols_mean"], yerr=fac["ols_se"], marker="s", color="k", label="OLS on x")
     for j, m in enumerate(fac["n_unlab"]):
-        lab = "pretrain, $n_{unlab}=\\infty$ (true B)" if np.isinf(m) else f"pretrain, $n_{{unlab}}$={int(m)}"
-        ax.errorbar(n, np.asarray(fac["pre_mean"])[:, j], yerr=np.asarray(fac["pre_se"])[:, j], marker="o",
-                    label=lab)
+        lab = (
+            "pretrain, $n_{unlab}=\\infty$ (true B)"
+            if np.isinf(m)
+            else f"pretrain, $n_{{unlab}}$={int(m)}"
+        )
+        ax.errorbar(
+            n,
+            np.asarray(fac["pre_mean"])[:, j],
+            yerr=np.asarray(fac["pre_se"])[:, j],
+            marker="o",
+            label=lab,
+        )
     theory_line(ax, fac["n_fine"], fac["theory_ols"], r"$\sigma^2 d/(n-d-1)$ [derived]")
-    theory_line(ax, fac["n_fine"], fac["theory_pre"], r"$\sigma^2 r/(n-r-1)$ [derived]", color="0.45")
-    ax.plot(fac["n_fine"], fac["bound_sup"], color="0.7", lw=1.2, label=r"$\sqrt{(d+\log 10)/n}$ (Thm 3.3 shape)")
-    ax.plot(fac["n_fine"], fac["bound_pre_1e4"], color="0.7", lw=1.2, ls=":",
-            label=r"$\sqrt{dr/m}+\sqrt{r/n}$, m=1e4")
-    ax.set(xscale="log", yscale="log", xlabel="$n_{lab}$ (labeled samples)", ylabel="excess squared risk",
-           ylim=(3e-6, 5.0))
+    theory_line(
+        ax, fac["n_fine"], fac["theory_pre"], r"$\sigma^2 r/(n-r-1)$ [derived]", color="0.45"
+    )
+    ax.plot(
+        fac["n_fine"],
+        fac["bound_sup"],
+        color="0.7",
+        lw=1.2,
+        label=r"$\sqrt{(d+\log 10)/n}$ (Thm 3.3 shape)",
+    )
+    ax.plot(
+        fac["n_fine"],
+        fac["bound_pre_1e4"],
+        color="0.7",
+        lw=1.2,
+        ls=":",
+        label=r"$\sqrt{dr/m}+\sqrt{r/n}$, m=1e4",
+    )
+    ax.set(
+        xscale="log",
+        yscale="log",
+        xlabel="$n_{lab}$ (labeled samples)",
+        ylabel="excess squared risk",
+        ylim=(3e-6, 5.0),
+    )
     ax.legend(loc="lower left", fontsize=5.5, ncol=2)
     panel_label(ax, f"(a) factor model, d={cfg['d']}, r={cfg['r']}")
 
     ax = axes[0, 1]
     m = np.asarray(fac["floor_n_unlab"])
-    ax.errorbar(m, fac["floor_paired_mean"], yerr=fac["floor_paired_se"], marker="o",
-                label="excess($\\hat B$) − excess(B), paired")
+    ax.errorbar(
+        m,
+        fac["floor_paired_mean"],
+        yerr=fac["floor_paired_se"],
+        marker="o",
+        label="excess($\\hat B$) − excess(B), paired",
+    )
     ft = np.asarray(fac["floor_minus_theory"])
-    ax.plot(m[ft > 0], ft[ft > 0], marker="x", ls="none", color="C1",
-            label=r"excess($\hat B$) − $\sigma^2 r/(n-r-1)$")
+    ax.plot(
+        m[ft > 0],
+        ft[ft > 0],
+        marker="x",
+        ls="none",
+        color="C1",
+        label=r"excess($\hat B$) − $\sigma^2 r/(n-r-1)$",
+    )
     fit = loglog_slope(m, fac["floor_paired_mean"])
-    theory_line(ax, m, np.exp(fit.intercept) * m[0] ** fit.slope * (m / m[0]) ** -1.0,
-                "slope −1 reference (fast rate $d/m$)")
-    ax.set(xscale="log", yscale="log", xlabel="$n_{unlab}$ (unlabeled samples)",
-           ylabel=f"unlabeled floor at $n_{{lab}}$={cfg['floor_n_lab']}")
+    theory_line(
+        ax,
+        m,
+        np.exp(fit.intercept) * m[0] ** fit.slope * (m / m[0]) ** -1.0,
+        "slope −1 reference (fast rate $d/m$)",
+    )
+    ax.set(
+        xscale="log",
+        yscale="log",
+        xlabel="$n_{unlab}$ (unlabeled samples)",
+        ylabel=f"unlabeled floor at $n_{{lab}}$={cfg['floor_n_lab']}",
+    )
     ax.text(0.05, 0.05, f"fitted slope {fit.slope:.2f} ± {fit.se:.2f}", transform=ax.transAxes)
     ax.legend(loc="upper right", fontsize=6)
     panel_label(ax, "(b) cost of estimating B")
@@ -380,41 +517,89 @@ def plot(payload):
         col += 1
         ng = np.asarray(gmm["n_lab"])
         eps = 1e-4
-        ax.errorbar(ng, np.maximum(gmm["pre_mean"], eps), yerr=gmm["pre_se"], marker="o",
-                    label=f"EM pretrain + cluster labels ($n_{{unlab}}$={cfg['gmm_n_unlab']})")
-        ax.errorbar(ng, np.maximum(gmm["sup_mean"], eps), yerr=gmm["sup_se"], marker="s", color="k",
-                    label="logistic regression on x")
+        ax.errorbar(
+            ng,
+            np.maximum(gmm["pre_mean"], eps),
+            yerr=gmm["pre_se"],
+            marker="o",
+            label=f"EM pretrain + cluster labels ($n_{{unlab}}$={cfg['gmm_n_unlab']})",
+        )
+        ax.errorbar(
+            ng,
+            np.maximum(gmm["sup_mean"], eps),
+            yerr=gmm["sup_se"],
+            marker="s",
+            color="k",
+            label="logistic regression on x",
+        )
         ax.set(xscale="log", yscale="log", xlabel="$n_{lab}$", ylabel="0-1 excess over Bayes")
         ax.set_xticks(ng, [str(int(v)) for v in ng])
         ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
-        ax.text(0.03, 0.04, f"Bayes error {gmm['bayes_mean']:.4f}; floor at {eps:g}", transform=ax.transAxes,
-                fontsize=6.5)
+        ax.text(
+            0.03,
+            0.04,
+            f"Bayes error {gmm['bayes_mean']:.4f}; floor at {eps:g}",
+            transform=ax.transAxes,
+            fontsize=6.5,
+        )
         ax.legend(loc="upper right", fontsize=6)
         panel_label(ax, f"(c) GMM K={cfg['gmm_K']}, d={cfg['gmm_d']}, sep {cfg['gmm_sep']:g}")
     if con is not None:
         ax = axes[0, col]
         nc = np.asarray(con["n_lab"])
         for j, mm in enumerate(con["n_unlab"]):
-            ax.plot(nc, np.asarray(con["hat_mean"])[j], marker="o", label=f"MLE $\\hat f$, $n_{{unlab}}$={int(mm)}")
-        ax.errorbar(nc, con["true_mean"], yerr=con["true_se"], marker="^", color="C5", label="true $f^*$")
-        ax.plot(nc[nc > cfg["con_d"] + 1], np.asarray(con["ols_mean"])[nc > cfg["con_d"] + 1], marker="s",
-                color="k", label="OLS on x")
-        theory_line(ax, con["n_fine"], con["theory_true"], r"$\sigma_\nu^2 r/(n-r-1)$ [derived]", color="0.45")
+            ax.plot(
+                nc,
+                np.asarray(con["hat_mean"])[j],
+                marker="o",
+                label=f"MLE $\\hat f$, $n_{{unlab}}$={int(mm)}",
+            )
+        ax.errorbar(
+            nc, con["true_mean"], yerr=con["true_se"], marker="^", color="C5", label="true $f^*$"
+        )
+        ax.plot(
+            nc[nc > cfg["con_d"] + 1],
+            np.asarray(con["ols_mean"])[nc > cfg["con_d"] + 1],
+            marker="s",
+            color="k",
+            label="OLS on x",
+        )
+        theory_line(
+            ax,
+            con["n_fine"],
+            con["theory_true"],
+            r"$\sigma_\nu^2 r/(n-r-1)$ [derived]",
+            color="0.45",
+        )
         theory_line(ax, con["n_fine"], con["theory_ols"], r"$\sigma_\nu^2 d/(n-d-1)$ [derived]")
-        ax.set(xscale="log", yscale="log", xlabel="$n_{lab}$", ylabel="excess squared risk", ylim=(2e-4, 0.5))
+        ax.set(
+            xscale="log",
+            yscale="log",
+            xlabel="$n_{lab}$",
+            ylabel="excess squared risk",
+            ylim=(2e-4, 0.5),
+        )
         ax.set_xticks(nc, [str(int(v)) for v in nc])
         ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
         ax.legend(loc="lower left", fontsize=5.5, ncol=2)
         panel_label(ax, f"(d) contrastive, d={cfg['con_d']}, r={cfg['con_r']}")
-    fig.suptitle("MLE pretraining then ERM (Ge et al. 2024) — the paper has no experiments; "
-                 "this is the lab's illustration. Dashed: exact fast-rate theory; grey: paper-shaped bounds",
-                 fontsize=8)
+    fig.suptitle(
+        "MLE pretraining then ERM (Ge et al. 2024) — the paper has no experiments; "
+        "this is the lab's illustration. Dashed: exact fast-rate theory; grey: paper-shaped bounds",
+        fontsize=8,
+    )
     return fig
 
 
 def main(argv=None):
-    return experiment_main(name=NAME, description=__doc__.strip().splitlines()[0],
-                           make_config=make_config, compute=compute, plot=plot, argv=argv)
+    return experiment_main(
+        name=NAME,
+        description=__doc__.strip().splitlines()[0],
+        make_config=make_config,
+        compute=compute,
+        plot=plot,
+        argv=argv,
+    )
 
 
 if __name__ == "__main__":

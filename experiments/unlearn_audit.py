@@ -21,9 +21,29 @@ from unlearnlab.lab.stats import binomial_lower_bound, binomial_upper_bound, log
 from unlearnlab.lab.sweep import run_seeds
 
 NAME = "unlearn_audit"
-METHODS = ("no unlearning", "GA", "GA (ACU baseline)", "gd_retain", "gdiff", "OM", "DMM", "newton",
-           "ACU", "exact", "DP (no unlearning)")
-ROC_METHODS = ("no unlearning", "GA", "gd_retain", "DMM", "newton", "ACU", "exact", "DP (no unlearning)")
+METHODS = (
+    "no unlearning",
+    "GA",
+    "GA (ACU baseline)",
+    "gd_retain",
+    "gdiff",
+    "OM",
+    "DMM",
+    "newton",
+    "ACU",
+    "exact",
+    "DP (no unlearning)",
+)
+ROC_METHODS = (
+    "no unlearning",
+    "GA",
+    "gd_retain",
+    "DMM",
+    "newton",
+    "ACU",
+    "exact",
+    "DP (no unlearning)",
+)
 
 
 @dataclass(frozen=True)
@@ -55,9 +75,24 @@ class Config:
 
 def make_config(args) -> Config:
     if args.quick:
-        return Config(n=40, d=10, k=5, T=50, K=16, M=64, guo_ns=(100, 200, 400), guo_seeds=1,
-                      wc_n=30, wc_k=3, wc_steps=30, wc_random=50, sp_n=100, sp_d=8,
-                      sp_sizes=(2, 8), cka_steps=100)
+        return Config(
+            n=40,
+            d=10,
+            k=5,
+            T=50,
+            K=16,
+            M=64,
+            guo_ns=(100, 200, 400),
+            guo_seeds=1,
+            wc_n=30,
+            wc_k=3,
+            wc_steps=30,
+            wc_random=50,
+            sp_n=100,
+            sp_d=8,
+            sp_sizes=(2, 8),
+            cka_steps=100,
+        )
     return Config()
 
 
@@ -80,7 +115,9 @@ def _methods(cfg, X, f, beta, yF):
         yc = jnp.clip(y, -cfg.dp_B, cfg.dp_B)
         out["DP (no unlearning)"] = ridge_output_perturbation(kd1, X, yc, cfg.dp_lam, s_dp)
         # neighbour: the k forget rows replaced by zero rows (replace-one k times)
-        dp_out = ridge_output_perturbation(kd2, X * (1 - fm)[:, None], yc * (1 - fm), cfg.dp_lam, s_dp)
+        dp_out = ridge_output_perturbation(
+            kd2, X * (1 - fm)[:, None], yc * (1 - fm), cfg.dp_lam, s_dp
+        )
         return out, thR, dp_out
 
     return run, s_dp, delta2
@@ -108,9 +145,12 @@ def _stage_roc(cfg, ctx):
 
     def one(kk):
         out, thR, dp_out = run(kk)
-        return {"in": {m: XF @ v for m, v in out.items()},
-                "err": {m: jnp.linalg.norm(v - thR) for m, v in out.items()},
-                "out": XF @ thR, "dp_out": XF @ dp_out}
+        return {
+            "in": {m: XF @ v for m, v in out.items()},
+            "err": {m: jnp.linalg.norm(v - thR) for m, v in out.items()},
+            "out": XF @ thR,
+            "dp_out": XF @ dp_out,
+        }
 
     K, M = cfg.K, cfg.M
     R = run_seeds(one, jax.random.fold_in(key, 1), 2 * K + 2 * M, **ctx.sweep_kwargs(cfg, "roc"))
@@ -153,13 +193,23 @@ def _stage_roc(cfg, ctx):
         kl = np.asarray(klom(m_in[pos_s], m_out[neg_s]))
         klom_vals[m] = kl
         err = np.asarray(R["err"][m][pos_s])
-        row = {"auc": float(auc), "auc_se": float(se), "tpr_at_1pct": float(tpr),
-               "tpr_ci": [binomial_lower_bound(hits, npos, 0.025), binomial_upper_bound(hits, npos, 0.025)],
-               "klom": float(np.mean(kl)), "klom_null_bias": float(np.mean(null)),
-               "param_err": float(np.mean(err)) if m != "DP (no unlearning)" else float("nan")}
+        row = {
+            "auc": float(auc),
+            "auc_se": float(se),
+            "tpr_at_1pct": float(tpr),
+            "tpr_ci": [
+                binomial_lower_bound(hits, npos, 0.025),
+                binomial_upper_bound(hits, npos, 0.025),
+            ],
+            "klom": float(np.mean(kl)),
+            "klom_null_bias": float(np.mean(null)),
+            "param_err": float(np.mean(err)) if m != "DP (no unlearning)" else float("nan"),
+        }
         if m != "DP (no unlearning)":
             mu_in, sd_in = means[m], sds[m]
-            exact_like = float(jnp.max(jnp.abs(mu_in - mu_out)) + jnp.max(jnp.abs(sd_in - sd_out))) < 1e-9
+            exact_like = (
+                float(jnp.max(jnp.abs(mu_in - mu_out)) + jnp.max(jnp.abs(sd_in - sd_out))) < 1e-9
+            )
             if exact_like:
                 fa, ta = np.linspace(0, 1, 201), np.linspace(0, 1, 201)
             else:
@@ -167,18 +217,27 @@ def _stage_roc(cfg, ctx):
             row["auc_analytic"] = float(np.trapezoid(np.asarray(ta), np.asarray(fa)))
             if not exact_like:
                 # the same attack with the exact parameters (no shadow-fitting error)
-                a2, se2 = auc_with_se(exact_lr(m_in[pos_s], mu_in, sd_in).ravel(),
-                                      exact_lr(m_out[neg_s], mu_in, sd_in).ravel())
+                a2, se2 = auc_with_se(
+                    exact_lr(m_in[pos_s], mu_in, sd_in).ravel(),
+                    exact_lr(m_out[neg_s], mu_in, sd_in).ravel(),
+                )
                 row["auc_exact_params"], row["auc_exact_params_se"] = float(a2), float(se2)
         else:
             fa, ta = None, None
         table[m] = row
-        rocs[m] = {"fpr": np.asarray(fpr_e), "tpr": np.asarray(tpr_e),
-                   "fpr_th": None if fa is None else np.asarray(fa),
-                   "tpr_th": None if ta is None else np.asarray(ta)}
-    return {"table": table, "rocs": {m: rocs[m] for m in ROC_METHODS},
-            "klom": {m: klom_vals[m] for m in METHODS}, "null_bias": null,
-            "dp": {"delta2": delta2, "s": s_dp, "kmu": cfg.dp_kmu, "k": cfg.k}}
+        rocs[m] = {
+            "fpr": np.asarray(fpr_e),
+            "tpr": np.asarray(tpr_e),
+            "fpr_th": None if fa is None else np.asarray(fa),
+            "tpr_th": None if ta is None else np.asarray(ta),
+        }
+    return {
+        "table": table,
+        "rocs": {m: rocs[m] for m in ROC_METHODS},
+        "klom": {m: klom_vals[m] for m in METHODS},
+        "null_bias": null,
+        "dp": {"delta2": delta2, "s": s_dp, "kmu": cfg.dp_kmu, "k": cfg.k},
+    }
 
 
 def _run_with_eps(cfg, X, f, beta, yF, eps):
@@ -210,8 +269,9 @@ def _run_with_eps(cfg, X, f, beta, yF, eps):
     out = {
         "no unlearning": th,
         "GA": ga_forget(th, X, y, f, eta, cfg.T)[-1],
-        "GA (ACU baseline)": gradient_ascent_unlearn(st.W, X[fi], y[fi][:, None], lr=eta,
-                                                     n_steps=cfg.T)[:, 0],
+        "GA (ACU baseline)": gradient_ascent_unlearn(
+            st.W, X[fi], y[fi][:, None], lr=eta, n_steps=cfg.T
+        )[:, 0],
         "gd_retain": gd_retain(th, X, y, ~f, lam, eta, cfg.T)[-1],
         "gdiff": gdiff(th, X, y, f, lam, eta, 1.0, cfg.T)[-1],
         "OM": output_matching(th, X, X @ thR, eta_m, cfg.T)[-1],
@@ -239,7 +299,11 @@ def _stage_guo(cfg):
             k = jax.random.key(1000 * s + n)
             X = _unit_rows(jax.random.normal(k, (n, 5)) / math.sqrt(5) * 1.5)
             w0 = jnp.array([2.0, -1.0, 0.5, 0.0, 1.0])
-            y = jnp.where(jax.random.uniform(jax.random.fold_in(k, 1), (n,)) < jax.nn.sigmoid(X @ w0), 1.0, -1.0)
+            y = jnp.where(
+                jax.random.uniform(jax.random.fold_in(k, 1), (n,)) < jax.nn.sigmoid(X @ w0),
+                1.0,
+                -1.0,
+            )
             f = jnp.zeros(n, bool).at[0].set(True)
             w = logistic_fit_newton(X, y, cfg.guo_lam)
             wm = newton_removal(w, X, y, f, cfg.guo_lam, loss="logistic")
@@ -248,8 +312,13 @@ def _stage_guo(cfg):
             acc.append([res, float(b["data_dep"]), float(b["norm"]), float(b["worst_case"])])
         rows.append(np.mean(np.asarray(acc), 0))
     rows = np.asarray(rows)
-    return {"n": list(cfg.guo_ns), "residual": rows[:, 0], "data_dep": rows[:, 1], "norm": rows[:, 2],
-            "worst_case": rows[:, 3]}
+    return {
+        "n": list(cfg.guo_ns),
+        "residual": rows[:, 0],
+        "data_dep": rows[:, 1],
+        "norm": rows[:, 2],
+        "worst_case": rows[:, 3],
+    }
 
 
 def _stage_worst(cfg):
@@ -264,11 +333,16 @@ def _stage_worst(cfg):
     key = jax.random.key(cfg.seed + 5)
     n, d = cfg.wc_n, 10
     X = jax.random.normal(key, (n, d)) / math.sqrt(d)
-    y = X @ jax.random.normal(jax.random.fold_in(key, 1), (d,)) + 0.5 * jax.random.normal(jax.random.fold_in(key, 2), (n,))
+    y = X @ jax.random.normal(jax.random.fold_in(key, 1), (d,)) + 0.5 * jax.random.normal(
+        jax.random.fold_in(key, 2), (n,)
+    )
     eta = 1.0 / (float(np.linalg.norm(np.asarray(X), 2) ** 2) + 1.0)
     out = {}
-    for name, U in (("gd_retain", gd_retain_unlearner(eta, 10)), ("GA", ga_unlearner(0.2 * eta, 10)),
-                    ("newton", newton_unlearner())):
+    for name, U in (
+        ("gd_retain", gd_retain_unlearner(eta, 10)),
+        ("GA", ga_unlearner(0.2 * eta, 10)),
+        ("newton", newton_unlearner()),
+    ):
         m = worst_case_forget(jax.random.fold_in(key, 3), X, y, 1.0, cfg.wc_k, U, cfg.wc_steps, 0.1)
         g_w = float(unlearning_gap(1.0 - m.astype(X.dtype), X, y, 1.0, U))
         keys = jax.random.split(jax.random.fold_in(key, 4), cfg.wc_random)
@@ -289,7 +363,11 @@ def _stage_sparsity(cfg):
     key = jax.random.key(cfg.seed + 7)
     X = _unit_rows(jax.random.normal(key, (cfg.sp_n, cfg.sp_d)) / math.sqrt(cfg.sp_d) * 1.5)
     w0 = jax.random.normal(jax.random.fold_in(key, 1), (cfg.sp_d,)) * 2
-    y = jnp.where(jax.random.uniform(jax.random.fold_in(key, 2), (cfg.sp_n,)) < jax.nn.sigmoid(X @ w0), 1.0, -1.0)
+    y = jnp.where(
+        jax.random.uniform(jax.random.fold_in(key, 2), (cfg.sp_n,)) < jax.nn.sigmoid(X @ w0),
+        1.0,
+        -1.0,
+    )
     f = jnp.arange(cfg.sp_n) < 5
     r = sparsity_sweep(X, y, f, 0.01, cfg.sp_sizes)
     return {k: np.asarray(v) for k, v in r.items()}
@@ -329,9 +407,11 @@ def _stage_cka(cfg):
     phi_head = jax.nn.relu(X @ W1)
     W1r, _ = train(jax.random.fold_in(key, 2), keep)
     phi_re = jax.nn.relu(X @ W1r)
-    return {"cka_orig_vs_headonly": float(linear_cka(phi, phi_head)),
-            "cka_orig_vs_retrain": float(linear_cka(phi, phi_re)),
-            "head_change": float(jnp.linalg.norm(v_head - v))}
+    return {
+        "cka_orig_vs_headonly": float(linear_cka(phi, phi_head)),
+        "cka_orig_vs_retrain": float(linear_cka(phi, phi_re)),
+        "head_change": float(jnp.linalg.norm(v_head - v)),
+    }
 
 
 def _hm_se(a, n):
@@ -350,48 +430,77 @@ def compute(cfg: Config, ctx) -> dict:
     t = roc["table"]
     ex = t["exact"]
     nu = t["no unlearning"]
-    chain = bool(np.all(guo["residual"] <= guo["data_dep"]) and np.all(guo["data_dep"] <= guo["norm"])
-                 and np.all(guo["norm"] <= guo["worst_case"]))
+    chain = bool(
+        np.all(guo["residual"] <= guo["data_dep"])
+        and np.all(guo["data_dep"] <= guo["norm"])
+        and np.all(guo["norm"] <= guo["worst_case"])
+    )
     wslope = loglog_slope(guo["n"], guo["worst_case"]).slope if len(guo["n"]) >= 3 else float("nan")
     rand_max = {m: float(np.max(v["random"])) for m, v in wc.items()}
     claims = {
         "unlearn_audit.exact_auc_null": claim_result(
-            ex["auc"], 0.5, abs(ex["auc"] - 0.5) <= 4 * ex["auc_se"],
-            f"U-LiRA AUC of exact retrain, 4 SE = {4 * ex['auc_se']:.3f}"),
+            ex["auc"],
+            0.5,
+            abs(ex["auc"] - 0.5) <= 4 * ex["auc_se"],
+            f"U-LiRA AUC of exact retrain, 4 SE = {4 * ex['auc_se']:.3f}",
+        ),
         "unlearn_audit.auc_gaussian": claim_result(
-            nu["auc_exact_params"], nu["auc_analytic"],
+            nu["auc_exact_params"],
+            nu["auc_analytic"],
             abs(nu["auc_exact_params"] - nu["auc_analytic"]) <= 4 * nu["auc_exact_params_se"],
             "no unlearning: AUC of the exact-parameter LR attack vs the analytic binormal LR-ROC area "
-            f"(4 SE); with shadow-fitted parameters (U-LiRA) AUC = {nu['auc']:.3f} +- {nu['auc_se']:.3f}"),
+            f"(4 SE); with shadow-fitted parameters (U-LiRA) AUC = {nu['auc']:.3f} +- {nu['auc_se']:.3f}",
+        ),
         "unlearn_audit.np_optimal": claim_result(
             {m: r["auc"] for m, r in t.items() if "auc_analytic" in r},
             {m: r["auc_analytic"] for m, r in t.items() if "auc_analytic" in r},
-            all(r["auc"] <= r["auc_analytic"] + 4 * max(r["auc_se"], _hm_se(r["auc_analytic"], cfg.M * cfg.k))
-                for r in t.values() if "auc_analytic" in r),
-            "U-LiRA AUC <= exact LR (Neyman-Pearson) AUC + 4 SE for every method"),
+            all(
+                r["auc"]
+                <= r["auc_analytic"]
+                + 4 * max(r["auc_se"], _hm_se(r["auc_analytic"], cfg.M * cfg.k))
+                for r in t.values()
+                if "auc_analytic" in r
+            ),
+            "U-LiRA AUC <= exact LR (Neyman-Pearson) AUC + 4 SE for every method",
+        ),
         "unlearn_audit.newton_ridge_exact": claim_result(
-            t["newton"]["param_err"], 0.0, t["newton"]["param_err"] <= 1e-9,
-            "mean ||newton_removal - theta_R|| for ridge"),
+            t["newton"]["param_err"],
+            0.0,
+            t["newton"]["param_err"] <= 1e-9,
+            "mean ||newton_removal - theta_R|| for ridge",
+        ),
         "unlearn_audit.guo_chain": claim_result(
-            [float(v) for v in guo["residual"]], [float(v) for v in guo["worst_case"]], chain,
-            f"residual <= data-dep <= norm <= worst case at every n; worst-case slope {wslope:.2f}"),
+            [float(v) for v in guo["residual"]],
+            [float(v) for v in guo["worst_case"]],
+            chain,
+            f"residual <= data-dep <= norm <= worst case at every n; worst-case slope {wslope:.2f}",
+        ),
         "unlearn_audit.gdp_bound": claim_result(
-            t["DP (no unlearning)"]["auc"], None, "reported",
+            t["DP (no unlearning)"]["auc"],
+            None,
+            "reported",
             f"DP model AUC; ROC under the T_{{k mu}} bound with k mu = {cfg.dp_kmu} (panel a); "
-            "checked with DKW widths in the test"),
+            "checked with DKW widths in the test",
+        ),
         "unlearn_audit.worst_case": claim_result(
-            {m: v["worst"] for m, v in wc.items()}, rand_max,
+            {m: v["worst"] for m, v in wc.items()},
+            rand_max,
             all(wc[m]["worst"] >= rand_max[m] - 1e-8 for m in ("gd_retain", "GA")),
-            "G(worst-case forget set) vs max over random k-subsets (gd_retain, GA); newton G = 0"),
+            "G(worst-case forget set) vs max over random k-subsets (gd_retain, GA); newton G = 0",
+        ),
         "unlearn_audit.cka_head_only": claim_result(
-            [cka["cka_orig_vs_headonly"], cka["cka_orig_vs_retrain"]], [1.0, "< 1"],
+            [cka["cka_orig_vs_headonly"], cka["cka_orig_vs_retrain"]],
+            [1.0, "< 1"],
             abs(cka["cka_orig_vs_headonly"] - 1) <= 1e-12 and cka["cka_orig_vs_retrain"] < 1,
-            "CKA(orig, head-only unlearned), CKA(orig, retrained)"),
+            "CKA(orig, head-only unlearned), CKA(orig, retrained)",
+        ),
         "unlearn_audit.sparsity": claim_result(
-            [float(v) for v in sp["residual"]], [float(v) for v in sp["guo_bound"]],
+            [float(v) for v in sp["residual"]],
+            [float(v) for v in sp["guo_bound"]],
             bool(np.all(sp["residual"] <= sp["guo_bound"])),
             "masked Newton residual <= masked data-dependent Guo bound per support size "
-            f"{list(cfg.sp_sizes)}; trend reported"),
+            f"{list(cfg.sp_sizes)}; trend reported",
+        ),
     }
     return {"roc": roc, "guo": guo, "worst": wc, "sparsity": sp, "cka": cka, "claims": claims}
 
@@ -404,7 +513,16 @@ def plot(payload):
     fig, axes = subplots(2, 3, width=4.3, height=3.3)
     ax = axes[0, 0]
     rocs = D["roc"]["rocs"]
-    palette = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#17becf", "#e377c2"]
+    palette = [
+        "#1f77b4",
+        "#d62728",
+        "#2ca02c",
+        "#9467bd",
+        "#ff7f0e",
+        "#8c564b",
+        "#17becf",
+        "#e377c2",
+    ]
     for i, (m, r) in enumerate(rocs.items()):
         c = palette[i % len(palette)]
         auc = D["roc"]["table"][m]["auc"]
@@ -413,7 +531,12 @@ def plot(payload):
             ax.plot(r["fpr_th"], r["tpr_th"], "--", color=c, lw=0.9)
     a = np.logspace(-4, 0, 200)
     dp = D["roc"]["dp"]
-    theory_line(ax, a, 1 - np.asarray(gdp_tradeoff(a, dp["kmu"])), f"GDP bound 1-T_{{k mu}}, k mu={dp['kmu']}")
+    theory_line(
+        ax,
+        a,
+        1 - np.asarray(gdp_tradeoff(a, dp["kmu"])),
+        f"GDP bound 1-T_{{k mu}}, k mu={dp['kmu']}",
+    )
     ax.plot([], [], "k--", lw=0.9, label="exact Gaussian LR ROC (per method, thin dashed)")
     ax.plot([], [], " ", label="gd_retain/newton/ACU/exact overlap (identical models)")
     ax.set_xscale("log")
@@ -442,7 +565,9 @@ def plot(payload):
     data = [np.maximum(np.asarray(kl[m], float), 1e-6) for m in names]
     ax.violinplot([np.log10(v) for v in data], showmedians=True)
     nb = float(np.mean(D["roc"]["null_bias"]))
-    theory_line(ax, [0.5, len(names) + 0.5], [np.log10(nb)] * 2, f"null bias {nb:.3f} (permutation)")
+    theory_line(
+        ax, [0.5, len(names) + 0.5], [np.log10(nb)] * 2, f"null bias {nb:.3f} (permutation)"
+    )
     ax.set_xticks(np.arange(1, len(names) + 1), names, rotation=45, ha="right", fontsize=6)
     ax.set_ylabel(r"$\log_{10}$ KLoM (forget points)")
     ax.legend()
@@ -453,10 +578,22 @@ def plot(payload):
     names = list(wc.keys())
     for i, m in enumerate(names):
         r = np.maximum(np.asarray(wc[m]["random"], float), 1e-30)
-        ax.scatter(np.full(r.size, i) + np.random.default_rng(0).uniform(-0.15, 0.15, r.size), r,
-                   s=4, color="0.6", label="random k-subsets" if i == 0 else None)
-        ax.scatter([i], [max(wc[m]["worst"], 1e-30)], marker="*", s=90, color="C3",
-                   label="worst case (PGA)" if i == 0 else None, zorder=6)
+        ax.scatter(
+            np.full(r.size, i) + np.random.default_rng(0).uniform(-0.15, 0.15, r.size),
+            r,
+            s=4,
+            color="0.6",
+            label="random k-subsets" if i == 0 else None,
+        )
+        ax.scatter(
+            [i],
+            [max(wc[m]["worst"], 1e-30)],
+            marker="*",
+            s=90,
+            color="C3",
+            label="worst case (PGA)" if i == 0 else None,
+            zorder=6,
+        )
     ax.set_yscale("log")
     ax.set_xticks(range(len(names)), names)
     ax.set_ylabel(r"gap $G=\|U(\theta)-\theta(w)\|^2$")
@@ -477,19 +614,33 @@ def plot(payload):
     t = D["roc"]["table"]
     lines = ["method           AUC±SE   TPR@1%  KLoM   ||θ-θR||"]
     for m, r in t.items():
-        pe = "n/a" if r["param_err"] is None or not np.isfinite(r["param_err"]) else f"{r['param_err']:.1e}"
-        lines.append(f"{m[:16]:<16} {r['auc']:.2f}±{r['auc_se']:.2f} {r['tpr_at_1pct']:.3f} "
-                     f"{r['klom']:.2f} {pe}")
-    lines.append(f"KLoM null bias {nb:.3f};  CKA head-only {D['cka']['cka_orig_vs_headonly']:.3f}, "
-                 f"retrain {D['cka']['cka_orig_vs_retrain']:.3f}")
+        pe = (
+            "n/a"
+            if r["param_err"] is None or not np.isfinite(r["param_err"])
+            else f"{r['param_err']:.1e}"
+        )
+        lines.append(
+            f"{m[:16]:<16} {r['auc']:.2f}±{r['auc_se']:.2f} {r['tpr_at_1pct']:.3f} "
+            f"{r['klom']:.2f} {pe}"
+        )
+    lines.append(
+        f"KLoM null bias {nb:.3f};  CKA head-only {D['cka']['cka_orig_vs_headonly']:.3f}, "
+        f"retrain {D['cka']['cka_orig_vs_retrain']:.3f}"
+    )
     ax.text(0, 1, "\n".join(lines), family="monospace", fontsize=6, va="top")
     panel_label(ax, "(f) audit table")
     return fig
 
 
 def main(argv=None):
-    return experiment_main(name=NAME, description=__doc__.strip().splitlines()[0],
-                           make_config=make_config, compute=compute, plot=plot, argv=argv)
+    return experiment_main(
+        name=NAME,
+        description=__doc__.strip().splitlines()[0],
+        make_config=make_config,
+        compute=compute,
+        plot=plot,
+        argv=argv,
+    )
 
 
 if __name__ == "__main__":

@@ -156,7 +156,9 @@ def test_identical_on_one_and_four_devices():
     """An ACU stream per seed gives bit-identical results on 1 and 4 (forced host) devices,
     whole or chunked. One subprocess forces 4 host devices; the 1-device runs use devices[:1]."""
     env = dict(os.environ)
-    env["XLA_FLAGS"] = (env.get("XLA_FLAGS", "") + " --xla_force_host_platform_device_count=4").strip()
+    env["XLA_FLAGS"] = (
+        env.get("XLA_FLAGS", "") + " --xla_force_host_platform_device_count=4"
+    ).strip()
     env["JAX_PLATFORMS"] = "cpu"
     res = subprocess.run(
         [sys.executable, "-c", _SCRIPT],

@@ -27,8 +27,10 @@ def factor_params():
 
 def _sweep(seed: int, pairs, n_seeds: int):
     B, beta, sig = factor_params()
-    grid = {"n_lab": jnp.asarray([p[0] for p in pairs], float),
-            "n_unlab": jnp.asarray([p[1] for p in pairs], float)}
+    grid = {
+        "n_lab": jnp.asarray([p[0] for p in pairs], float),
+        "n_unlab": jnp.asarray([p[1] for p in pairs], float),
+    }
     fn = lambda k, g: simulate_factor_excess(k, g["n_lab"], g["n_unlab"], B, beta, sig, R)  # noqa: E731
     out = run_grid(fn, jax.random.key(seed), grid, n_seeds, progress=False, chunk_size=200)
     return {k: np.asarray(v) for k, v in out.items()}  # each (n_seeds, G)
@@ -40,7 +42,8 @@ ADV_N_LAB = (60, 100, 200, 400, 800, 1600)
 ADV_N_UNLAB = (500, 2000, 10000)
 FLOOR_N_UNLAB = (500, 2000, 8000, 32000)
 SMALL_PAIRS = tuple((n, m) for n in ADV_N_LAB for m in ADV_N_UNLAB) + tuple(
-    (2000, m) for m in FLOOR_N_UNLAB)
+    (2000, m) for m in FLOOR_N_UNLAB
+)
 
 
 @cache

@@ -8,8 +8,15 @@ import pytest
 import unlearnlab.pretraining as P
 from tests.pretraining import _setup as S
 
-FIXED = ("mle_ppca", "fit_pretrain_erm", "fit_supervised_ols", "excess_risk_linear", "em_gmm",
-         "bound_factor", "bound_gmm")
+FIXED = (
+    "mle_ppca",
+    "fit_pretrain_erm",
+    "fit_supervised_ols",
+    "excess_risk_linear",
+    "em_gmm",
+    "bound_factor",
+    "bound_gmm",
+)
 
 
 def test_public_surface():
@@ -36,8 +43,14 @@ def _calls():
         "fit_supervised_ols": (P.fit_supervised_ols, (X, y)),
         "excess_risk_linear": (lambda w, B, b: P.excess_risk_linear(w, B, b, sig), (w, B, beta)),
         "em_gmm": (lambda k, X: P.em_gmm(k, X, 3, 5), (jax.random.key(3), Xg)),
-        "bound_factor": (lambda m, n: P.bound_factor(50, 3, m, n, 0.1), (jnp.asarray(1e4), jnp.asarray(100.0))),
-        "bound_gmm": (lambda m, n: P.bound_gmm(20, 4, m, n, 0.1), (jnp.asarray(1e4), jnp.asarray(100.0))),
+        "bound_factor": (
+            lambda m, n: P.bound_factor(50, 3, m, n, 0.1),
+            (jnp.asarray(1e4), jnp.asarray(100.0)),
+        ),
+        "bound_gmm": (
+            lambda m, n: P.bound_gmm(20, 4, m, n, 0.1),
+            (jnp.asarray(1e4), jnp.asarray(100.0)),
+        ),
     }
 
 
@@ -83,8 +96,14 @@ def test_validation():
         (lambda: P.em_gmm(jax.random.key(0), Xg, 1, 5), "`K`"),
         (lambda: P.em_gmm(jax.random.key(0), Xg[:2], 3, 5), "`K`"),
         (lambda: P.em_gmm(jax.random.key(0), Xg, 3, 0), "`iters`"),
-        (lambda: P.sample_gmm_k(jax.random.key(0), 5, jnp.eye(3, 5), jnp.array([0.5, 1, 0])), "`labels_of_z`"),
-        (lambda: P.sample_gmm_k(jax.random.key(0), 5, jnp.eye(3, 5), jnp.array([0, 1])), "`labels_of_z`"),
+        (
+            lambda: P.sample_gmm_k(jax.random.key(0), 5, jnp.eye(3, 5), jnp.array([0.5, 1, 0])),
+            "`labels_of_z`",
+        ),
+        (
+            lambda: P.sample_gmm_k(jax.random.key(0), 5, jnp.eye(3, 5), jnp.array([0, 1])),
+            "`labels_of_z`",
+        ),
         (lambda: P.bound_factor(50, 3, 1e3, 100, 1.5), "`delta`"),
         (lambda: P.bound_gmm(20, 4, 1e3, 100, 0.1, kappa=0.0), "`kappa`"),
         (lambda: P.bound_generic(1, 1, 1e3, 100, 0.1, L=-1.0), "`L`"),

@@ -83,17 +83,24 @@ def test_raw_and_moment_paths_agree():
     Xu, _ = sample_factor(jax.random.key(5), 400, B, beta, sig)
     C = second_moment(Xu)
     Sxx, sxy = X.T @ X / 120, X.T @ y / 120
-    np.testing.assert_allclose(fit_pretrain_erm(C, X, y, S.R), fit_pretrain_erm_moments(C, Sxx, sxy, S.R),
-                               atol=1e-12)
-    np.testing.assert_allclose(fit_supervised_ols(X, y), fit_supervised_ols_moments(Sxx, sxy), atol=1e-10)
-    np.testing.assert_allclose(fit_supervised_ols(X, y), np.linalg.lstsq(np.asarray(X), np.asarray(y),
-                                                                         rcond=None)[0], atol=1e-10)
+    np.testing.assert_allclose(
+        fit_pretrain_erm(C, X, y, S.R), fit_pretrain_erm_moments(C, Sxx, sxy, S.R), atol=1e-12
+    )
+    np.testing.assert_allclose(
+        fit_supervised_ols(X, y), fit_supervised_ols_moments(Sxx, sxy), atol=1e-10
+    )
+    np.testing.assert_allclose(
+        fit_supervised_ols(X, y),
+        np.linalg.lstsq(np.asarray(X), np.asarray(y), rcond=None)[0],
+        atol=1e-10,
+    )
     # the pretrain predictor is least squares of y on the posterior features (brute force)
     B_hat = mle_ppca(C, S.R)
     F = np.asarray(posterior_features(B_hat, X))
     theta = np.linalg.lstsq(F, np.asarray(y), rcond=None)[0]
-    np.testing.assert_allclose(np.asarray(X) @ np.asarray(fit_pretrain_erm(C, X, y, S.R)), F @ theta,
-                               atol=1e-10)
+    np.testing.assert_allclose(
+        np.asarray(X) @ np.asarray(fit_pretrain_erm(C, X, y, S.R)), F @ theta, atol=1e-10
+    )
 
 
 def test_transformation_invariance():
@@ -211,7 +218,9 @@ def test_bound_sanity():
     assert np.all(np.diff(np.asarray(bound_factor(50, 3, ns * 10, 100, delta))) < 0)
     assert np.all(np.diff(np.asarray(bound_factor(ns, 3, 1e3, 100, delta))) > 0)
     assert np.all(np.diff(np.asarray(bound_supervised(ns, 100, delta))) > 0)
-    assert float(bound_factor(50, 3, np.inf, 100, delta)) < float(bound_factor(50, 3, 1e4, 100, delta))
+    assert float(bound_factor(50, 3, np.inf, 100, delta)) < float(
+        bound_factor(50, 3, 1e4, 100, delta)
+    )
 
 
 def test_mle_consistency():
@@ -227,7 +236,9 @@ def test_mle_consistency():
 
     @jax.jit
     def run(keys, m):
-        return jax.vmap(lambda k: sin_theta(mle_ppca(sample_cov_wishart(k, m, Sigma), S.R), B))(keys)
+        return jax.vmap(lambda k: sin_theta(mle_ppca(sample_cov_wishart(k, m, Sigma), S.R), B))(
+            keys
+        )
 
     means = [float(run(keys, m).mean()) for m in ms]
     fit = loglog_slope(ms, means)

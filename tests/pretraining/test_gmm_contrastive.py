@@ -58,8 +58,9 @@ def test_gmm_permutation_invariance():
     for perm in (np.array([1, 0, 3, 2]), np.array([3, 1, 2, 0])):
         tab_p = fit_cluster_labels(mh[perm], X, y, 2)
         np.testing.assert_array_equal(np.asarray(tab_p), np.asarray(tab)[perm])
-        np.testing.assert_array_equal(np.asarray(predict_gmm(mh[perm], tab_p, Xt)),
-                                      np.asarray(predict_gmm(mh, tab, Xt)))
+        np.testing.assert_array_equal(
+            np.asarray(predict_gmm(mh[perm], tab_p, Xt)), np.asarray(predict_gmm(mh, tab, Xt))
+        )
 
 
 def test_pair_likelihood_rotation_invariance():
@@ -67,7 +68,9 @@ def test_pair_likelihood_rotation_invariance():
     W = jnp.asarray(np.random.default_rng(0).normal(size=(10, 2)))
     x, xp, s = sample_contrastive_pairs(jax.random.key(5), 200, W)
     R = np.linalg.qr(np.random.default_rng(1).normal(size=(2, 2)))[0]
-    np.testing.assert_allclose(float(pair_nll(W @ R, x, xp, s)), float(pair_nll(W, x, xp, s)), rtol=1e-10)
+    np.testing.assert_allclose(
+        float(pair_nll(W @ R, x, xp, s)), float(pair_nll(W, x, xp, s)), rtol=1e-10
+    )
 
 
 def test_contrastive_downstream_true_features_matches_theory():

@@ -48,8 +48,17 @@ def test_bayes_error_mc(key):
         def logp(mu):
             return lambda x: -0.5 * jnp.sum((x - mu) @ Si * (x - mu), axis=1)
 
-        mc = float(bayes_error_mc(jax.random.fold_in(key, int(pi1 * 10)), samp(mu0), samp(mu1),
-                                  logp(mu0), logp(mu1), n, pi1))
+        mc = float(
+            bayes_error_mc(
+                jax.random.fold_in(key, int(pi1 * 10)),
+                samp(mu0),
+                samp(mu1),
+                logp(mu0),
+                logp(mu1),
+                n,
+                pi1,
+            )
+        )
         assert abs(mc - b) <= 4 * math.sqrt(b * (1 - b) / n) + 1e-4
 
 
@@ -108,8 +117,15 @@ def test_mixture_concavity(seed):
     m1 = m0 + 1.5 + jax.random.uniform(jax.random.fold_in(k, 1), (1,))
     d0, d1 = jax.random.normal(jax.random.fold_in(k, 2), (2,))
     pi1 = 0.4
-    f = lambda p: float(bayes_error_mixture_1d(jnp.array([m0[0], m0[0] + d0]), jnp.array([m1[0], m1[0] + d1]),
-                                               jnp.array([1 - p, p]), 1.0, pi1))
+    f = lambda p: float(
+        bayes_error_mixture_1d(
+            jnp.array([m0[0], m0[0] + d0]),
+            jnp.array([m1[0], m1[0] + d1]),
+            jnp.array([1 - p, p]),
+            1.0,
+            pi1,
+        )
+    )
     b0, b1 = f(0.0), f(1.0)
     for p in np.linspace(0, 1, 11):
         assert f(p) >= (1 - p) * b0 + p * b1 - 1e-6
@@ -188,7 +204,10 @@ def test_beo_shift_keeps_lda_rule():
     bstar = float(bayes_error_gaussian(mu0, mu1, jnp.eye(d)))
     prev = None
     for p in np.linspace(0, 1, 11):
-        for name, (s0, s1) in {"beo": (0.6 * u, -0.6 * u), "shortcut": (-0.6 * perp, 0.6 * perp)}.items():
+        for name, (s0, s1) in {
+            "beo": (0.6 * u, -0.6 * u),
+            "shortcut": (-0.6 * perp, 0.6 * perp),
+        }.items():
             Sp = jnp.eye(d) + p * (1 - p) * 0.5 * (jnp.outer(s0, s0) + jnp.outer(s1, s1))
             w, b = lda_population_fit(mu0 + p * s0, mu1 + p * s1, Sp, 0.5)
             err = float(linear_clean_error(w, b, mu0, mu1, jnp.eye(d), 0.5))

@@ -46,8 +46,12 @@ def test_newton_removal_ridge_exact(key):
     np.testing.assert_allclose(wm, woodbury_retrain(X, y, th, f, 0.5), rtol=1e-9, atol=1e-12)
 
 
-@given(st.integers(0, 10_000), st.sampled_from([(40, 3), (80, 5)]), st.sampled_from([1, 3]),
-       st.sampled_from([1e-3, 1e-2, 1e-1]))
+@given(
+    st.integers(0, 10_000),
+    st.sampled_from([(40, 3), (80, 5)]),
+    st.sampled_from([1, 3]),
+    st.sampled_from([1e-3, 1e-2, 1e-1]),
+)
 def test_guo_bound_chain(seed, shape, k, lam):
     """measured residual <= data-dependent <= gamma (n-k) ||v||^2 <= 4 gamma k^2 C^2/(lam^2 (n-k))."""
     n, d = shape
@@ -108,7 +112,9 @@ def test_gdp_roc_bound(key):
         N = 2000
         ks = jax.random.split(jax.random.fold_in(key, 10 + k), 2 * N)
         pos = jax.vmap(lambda kk, u=u, s=s: u @ ridge_output_perturbation(kk, X, y, lam, s))(ks[:N])
-        neg = jax.vmap(lambda kk, u=u, s=s, y2=y2: u @ ridge_output_perturbation(kk, X, y2, lam, s))(ks[N:])
+        neg = jax.vmap(
+            lambda kk, u=u, s=s, y2=y2: u @ ridge_output_perturbation(kk, X, y2, lam, s)
+        )(ks[N:])
         fpr, tpr = roc_curve(pos, neg, n_thresh=1001)
         e = math.sqrt(math.log(2 / 1e-4) / (2 * N))
         bound = 1 - gdp_tradeoff(jnp.minimum(fpr + e, 1.0), k * mu) + e

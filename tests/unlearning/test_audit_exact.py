@@ -68,8 +68,9 @@ def test_single_removal_attribution(key):
     # brute force for a few points by refitting from scratch
     for i in (0, 17, 59):
         keep = ~masks[i]
-        np.testing.assert_allclose(Xe @ ridge_fit(X[keep], y[keep], 0.5) - Xe @ th, tau[:, i],
-                                   rtol=1e-8, atol=1e-12)
+        np.testing.assert_allclose(
+            Xe @ ridge_fit(X[keep], y[keep], 0.5) - Xe @ th, tau[:, i], rtol=1e-8, atol=1e-12
+        )
     np.testing.assert_allclose(tau, want, rtol=1e-8, atol=1e-12)
 
 
@@ -88,8 +89,10 @@ def test_logistic_newton_converges_and_retrains(key):
     yl = jnp.where(y > 0, 1.0, -1.0)
     f = _mask(150, [4, 5, 6])
     w = logistic_fit_newton(X, yl, 0.01)
-    assert float(grad_residual(w, X, yl, jnp.ones(150, bool).at[0].set(True), 0.01,
-                               loss="logistic")) <= 1e-9 * 150
+    assert (
+        float(grad_residual(w, X, yl, jnp.ones(150, bool).at[0].set(True), 0.01, loss="logistic"))
+        <= 1e-9 * 150
+    )
     wR = logistic_fit_newton(X, yl, 0.01, keep_mask=~f, theta0=w)
     wR2 = logistic_fit_newton(X[~f], yl[~f], 0.01)
     np.testing.assert_allclose(wR, wR2, rtol=1e-8, atol=1e-10)
@@ -246,8 +249,9 @@ def test_jit_equals_nojit(key, wrap):
     f = _mask(40, [0, 1])
     th = ridge_fit(X, y, 1.0)
     np.testing.assert_allclose(wrap(ridge_fit)(X, y, 1.0), th, rtol=1e-12)
-    np.testing.assert_allclose(wrap(woodbury_retrain)(X, y, th, f, 1.0),
-                               woodbury_retrain(X, y, th, f, 1.0), rtol=1e-12)
+    np.testing.assert_allclose(
+        wrap(woodbury_retrain)(X, y, th, f, 1.0), woodbury_retrain(X, y, th, f, 1.0), rtol=1e-12
+    )
 
 
 def test_traced_once(key):
@@ -292,4 +296,6 @@ def test_bad_input_raises(key):
     with pytest.raises(ValueError, match="labels"):
         logistic_fit_newton(X, y, 1.0)
     with pytest.raises(ValueError, match="retain_mask"):
-        gd_retain(th, X, y, jnp.ones(30, bool), 0.0, 0.1, 3)  # retains everything: nothing forgotten
+        gd_retain(
+            th, X, y, jnp.ones(30, bool), 0.0, 0.1, 3
+        )  # retains everything: nothing forgotten

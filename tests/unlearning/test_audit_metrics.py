@@ -74,7 +74,9 @@ def test_tpr_at_fpr_attains_level(key):
 
 
 def test_binormal_lr_roc_equal_variance_is_gaussian_roc():
-    fpr, tpr = binormal_lr_roc(jnp.array([1.3]), jnp.array([0.7]), jnp.array([0.2]), jnp.array([0.7]))
+    fpr, tpr = binormal_lr_roc(
+        jnp.array([1.3]), jnp.array([0.7]), jnp.array([0.2]), jnp.array([0.7])
+    )
     inner = (fpr > 1e-9) & (fpr < 1 - 1e-9)
     want = gaussian_optimal_roc(jnp.clip(fpr, 1e-300, 1.0), 1.1 / 0.7)
     np.testing.assert_allclose(tpr[inner], want[inner], rtol=1e-8, atol=1e-12)
@@ -82,8 +84,9 @@ def test_binormal_lr_roc_equal_variance_is_gaussian_roc():
 
 def test_binormal_lr_roc_auc_unequal_variance():
     """The LR test dominates the linear test: its AUC >= Phi((mu1-mu0)/sqrt(s1^2+s0^2))."""
-    fpr, tpr = binormal_lr_roc(jnp.array([1.0]), jnp.array([2.0]), jnp.array([0.0]), jnp.array([1.0]),
-                               n_thresh=20001)
+    fpr, tpr = binormal_lr_roc(
+        jnp.array([1.0]), jnp.array([2.0]), jnp.array([0.0]), jnp.array([1.0]), n_thresh=20001
+    )
     auc = float(jnp.trapezoid(tpr, fpr))
     assert auc >= float(ndtr(1.0 / math.sqrt(5.0))) - 1e-4
 
@@ -106,9 +109,9 @@ def test_exact_retrain_auc_null(key):
 
     ks = jax.random.split(jax.random.fold_in(key, 5), 2 * K + 2 * M)
     m_in = jax.vmap(unl)(ks[:K])[:, None]
-    m_out = jax.vmap(orc)(ks[K:2 * K])[:, None]
-    pos = lira_scores(jax.vmap(unl)(ks[2 * K:2 * K + M])[:, None], m_in, m_out)[:, 0]
-    neg = lira_scores(jax.vmap(orc)(ks[2 * K + M:])[:, None], m_in, m_out)[:, 0]
+    m_out = jax.vmap(orc)(ks[K : 2 * K])[:, None]
+    pos = lira_scores(jax.vmap(unl)(ks[2 * K : 2 * K + M])[:, None], m_in, m_out)[:, 0]
+    neg = lira_scores(jax.vmap(orc)(ks[2 * K + M :])[:, None], m_in, m_out)[:, 0]
     a, se = auc_with_se(pos, neg)
     assert abs(float(a) - 0.5) <= Z4 * float(se)
 
@@ -255,6 +258,7 @@ def test_exact_lr_auc_matches_binormal_roc(key):
     assert abs(float(a) - area) <= Z4 * float(se) + 1e-3  # + quadrature of the ROC area
     ks = jax.random.split(kk[5], 2)
     sh_in, sh_out = draw(ks[0], mu_in, s_in, K), draw(ks[1], mu_out, s_out, K)
-    a2, se2 = auc_with_se(lira_scores(pos_m, sh_in, sh_out).ravel(),
-                          lira_scores(neg_m, sh_in, sh_out).ravel())
+    a2, se2 = auc_with_se(
+        lira_scores(pos_m, sh_in, sh_out).ravel(), lira_scores(neg_m, sh_in, sh_out).ravel()
+    )
     assert float(a2) <= area + Z4 * float(se2)

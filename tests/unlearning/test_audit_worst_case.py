@@ -22,7 +22,8 @@ from unlearnlab.unlearning.worst_case import (
 def _data(key, n=40, d=8):
     X = jax.random.normal(key, (n, d)) / math.sqrt(d)
     y = X @ jax.random.normal(jax.random.fold_in(key, 1), (d,)) + 0.5 * jax.random.normal(
-        jax.random.fold_in(key, 2), (n,))
+        jax.random.fold_in(key, 2), (n,)
+    )
     return X, y
 
 
@@ -53,7 +54,9 @@ def test_newton_gap_zero(seed):
     k = jax.random.key(seed)
     X, y = _data(k)
     w = jax.random.uniform(jax.random.fold_in(k, 5), (40,))
-    assert float(unlearning_gap(w, X, y, 1.0, newton_unlearner())) <= 1e-20 * (1 + float(jnp.sum(y**2)))
+    assert float(unlearning_gap(w, X, y, 1.0, newton_unlearner())) <= 1e-20 * (
+        1 + float(jnp.sum(y**2))
+    )
 
 
 @given(st.integers(0, 10_000), st.sampled_from([1, 5, 12]))
@@ -68,6 +71,8 @@ def test_capped_simplex_projection(seed, k):
 def test_weighted_ridge_is_refit(key):
     X, y = _data(key)
     w = jnp.ones(40).at[:5].set(0.0)
-    np.testing.assert_allclose(weighted_ridge(X, y, w, 1.0),
-                               jnp.linalg.solve(X[5:].T @ X[5:] + jnp.eye(8), X[5:].T @ y[5:]),
-                               rtol=1e-9)
+    np.testing.assert_allclose(
+        weighted_ridge(X, y, w, 1.0),
+        jnp.linalg.solve(X[5:].T @ X[5:] + jnp.eye(8), X[5:].T @ y[5:]),
+        rtol=1e-9,
+    )

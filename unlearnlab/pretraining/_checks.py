@@ -31,7 +31,9 @@ def check_sym_matrix(name: str, M, *, definite: str = "psd"):
         raise ValueError(f"`{name}` must be symmetric (tolerance {tol * scale:.2e}).")
     lam_min = float(np.linalg.eigvalsh(0.5 * (arr + arr.T))[0])
     if definite == "psd" and lam_min < -tol * scale:
-        raise ValueError(f"`{name}` must be positive semidefinite; smallest eigenvalue {lam_min:.3e}.")
+        raise ValueError(
+            f"`{name}` must be positive semidefinite; smallest eigenvalue {lam_min:.3e}."
+        )
     if definite == "pd" and not lam_min > tol * scale:
         raise ValueError(f"`{name}` must be positive definite; smallest eigenvalue {lam_min:.3e}.")
     return M

@@ -76,7 +76,9 @@ def bound_generic(C_phi, C_psi, n_unlab, n_lab, delta, kappa=1.0, L=1.0, c1=1.0,
     for name, v in (("C_phi", C_phi), ("C_psi", C_psi)):
         check_in_range(name, v, 0.0, None)
     _check_sizes(n_unlab=n_unlab, n_lab=n_lab)
-    return c1 * kappa * L * _sqrt_term(C_phi, n_unlab, delta) + c2 * L * _sqrt_term(C_psi, n_lab, delta)
+    return c1 * kappa * L * _sqrt_term(C_phi, n_unlab, delta) + c2 * L * _sqrt_term(
+        C_psi, n_lab, delta
+    )
 
 
 def bound_factor(d, r, n_unlab, n_lab, delta, kappa=1.0, L=1.0):

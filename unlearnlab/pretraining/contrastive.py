@@ -92,7 +92,9 @@ def sample_contrastive_downstream(key, n_lab: int, W_star, beta, sig_nu):
     W = jnp.asarray(W_star)
     kx, kn = jax.random.split(key)
     X = jax.random.normal(kx, (n_lab, W.shape[0]), W.dtype)
-    return X, X @ (W @ jnp.asarray(beta, W.dtype)) + sig_nu * jax.random.normal(kn, (n_lab,), W.dtype)
+    return X, X @ (W @ jnp.asarray(beta, W.dtype)) + sig_nu * jax.random.normal(
+        kn, (n_lab,), W.dtype
+    )
 
 
 def pair_nll(W, x, xp, s):
@@ -187,7 +189,11 @@ def fit_contrastive_erm(rep, X_lab, y_lab):
     Returns:
       (d,) linear predictor in x.
     """
-    W = jnp.asarray(rep) if isinstance(rep, (jax.Array, np.ndarray)) else jnp.asarray(rep_matrix(rep))
+    W = (
+        jnp.asarray(rep)
+        if isinstance(rep, (jax.Array, np.ndarray))
+        else jnp.asarray(rep_matrix(rep))
+    )
     check_array("X_lab", X_lab, ndim=2)
     check_array("y_lab", y_lab, ndim=1)
     n_lab, d = np.shape(X_lab)

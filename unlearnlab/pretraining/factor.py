@@ -559,7 +559,9 @@ def sin_theta(B_hat, B):
     check_array("B_hat", B_hat, ndim=2)
     check_array("B", B, ndim=2)
     if np.shape(B_hat) != np.shape(B):
-        raise ValueError(f"`B_hat` must have the shape of `B` {np.shape(B)}; got {np.shape(B_hat)}.")
+        raise ValueError(
+            f"`B_hat` must have the shape of `B` {np.shape(B)}; got {np.shape(B_hat)}."
+        )
     U_hat = jnp.linalg.qr(jnp.asarray(B_hat))[0]
     Q = jnp.linalg.qr(jnp.asarray(B))[0]
     resid = U_hat - Q @ (Q.T @ U_hat)

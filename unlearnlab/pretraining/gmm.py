@@ -210,8 +210,9 @@ def predict_gmm(means_hat, table, X):
     return jnp.asarray(table)[assign_clusters(means_hat, X)]
 
 
-def fit_supervised_logreg(X_lab, y_lab, n_classes: int, steps: int = 500, lr: float = 0.1,
-                          l2: float = 1e-3):
+def fit_supervised_logreg(
+    X_lab, y_lab, n_classes: int, steps: int = 500, lr: float = 0.1, l2: float = 1e-3
+):
     """Supervised baseline: multinomial logistic regression on x (with intercept), optax Adam.
 
     Minimises ``mean_j CE(W x_j + b, y_j) + (l2/2) ||W||^2`` with ``steps`` full-batch Adam steps in

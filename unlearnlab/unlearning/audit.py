@@ -204,8 +204,11 @@ def binormal_lr_roc(mu_in, s_in, mu_out, s_out, n_thresh: int = 2001):
         small = jnp.abs(a) < 1e-12 * (jnp.abs(b) + 1e-300) / (jnp.abs(mu) + s + 1.0)
         # linear case: b m > t - c
         lin_root = (t - c) / jnp.where(b == 0, 1.0, b)
-        lin = jnp.where(b > 0, 1.0 - ndtr((lin_root - mu) / s),
-                        jnp.where(b < 0, ndtr((lin_root - mu) / s), (c > t).astype(mu.dtype)))
+        lin = jnp.where(
+            b > 0,
+            1.0 - ndtr((lin_root - mu) / s),
+            jnp.where(b < 0, ndtr((lin_root - mu) / s), (c > t).astype(mu.dtype)),
+        )
         a_ = jnp.where(small, 1.0, a)
         disc = b**2 - 4 * a_ * (c - t)
         sq = jnp.sqrt(jnp.maximum(disc, 0.0))
@@ -213,8 +216,9 @@ def binormal_lr_roc(mu_in, s_in, mu_out, s_out, n_thresh: int = 2001):
         r2 = (-b + sq) / (2 * a_)
         lo, hi = jnp.minimum(r1, r2), jnp.maximum(r1, r2)
         between = ndtr((hi - mu) / s) - ndtr((lo - mu) / s)
-        quad = jnp.where(a_ > 0, jnp.where(disc > 0, 1.0 - between, 1.0),
-                         jnp.where(disc > 0, between, 0.0))
+        quad = jnp.where(
+            a_ > 0, jnp.where(disc > 0, 1.0 - between, 1.0), jnp.where(disc > 0, between, 0.0)
+        )
         return jnp.where(small, lin, quad)
 
     # thresholds: quantiles of Lambda over probe points placed at normal quantiles of both laws
@@ -340,8 +344,15 @@ def klom(unl_margins, orc_margins, bins: int = 20, eps: float = 1e-5, clip: floa
     )
 
 
-def klom_null_bias(key, unl_margins, orc_margins, bins: int = 20, n_perm: int = 32,
-                   eps: float = 1e-5, clip: float = 100.0):
+def klom_null_bias(
+    key,
+    unl_margins,
+    orc_margins,
+    bins: int = 20,
+    n_perm: int = 32,
+    eps: float = 1e-5,
+    clip: float = 100.0,
+):
     """Permutation estimate of KLoM's value when unlearned and oracle margins are equal in law.
 
     Pools the ``K + K'`` margins of each eval point, splits them at random into sets of sizes ``K``
@@ -431,7 +442,9 @@ def linear_cka(X, Y):
     check_array("X", X, ndim=2)
     check_array("Y", Y, ndim=2)
     if jnp.shape(X)[0] != jnp.shape(Y)[0]:
-        raise ValueError(f"`X` and `Y` must have the same rows; got {jnp.shape(X)} and {jnp.shape(Y)}.")
+        raise ValueError(
+            f"`X` and `Y` must have the same rows; got {jnp.shape(X)} and {jnp.shape(Y)}."
+        )
     if jnp.shape(X)[0] < 2:
         raise ValueError("`X` needs at least 2 rows.")
     for name, v in (("X", X), ("Y", Y)):

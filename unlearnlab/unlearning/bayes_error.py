@@ -65,7 +65,9 @@ def _check_means(mu0, mu1):
     check_array("mu0", mu0, ndim=1)
     check_array("mu1", mu1, ndim=1)
     if np.shape(mu0) != np.shape(mu1):
-        raise ValueError(f"`mu0` and `mu1` must have the same shape; got {np.shape(mu0)}, {np.shape(mu1)}.")
+        raise ValueError(
+            f"`mu0` and `mu1` must have the same shape; got {np.shape(mu0)}, {np.shape(mu1)}."
+        )
 
 
 def mahalanobis(d, Sigma):
@@ -151,7 +153,10 @@ def optimal_classwise_shift(mu0, mu1, Sigma, eps, p=2, iters: int = 200, box_ste
             return -jnp.linalg.solve(Si + nu * I, Si @ d)
 
         ev = jnp.linalg.eigvalsh(Si)
-        lo, hi = jnp.log(1e-12 * ev[0]), jnp.log(ev[-1] * (jnp.linalg.norm(d) / (2 * eps) + 1.0) + 1.0)
+        lo, hi = (
+            jnp.log(1e-12 * ev[0]),
+            jnp.log(ev[-1] * (jnp.linalg.norm(d) / (2 * eps) + 1.0) + 1.0),
+        )
 
         def body(_, c):
             lo, hi = c

@@ -82,8 +82,10 @@ def _check_problem(w, X, y, mask, lam, loss, keep=False):
     if keep:
         km = jnp.asarray(mask)
         if tuple(km.shape) != (n,) or km.dtype != jnp.bool_:
-            raise ValueError(f"`keep_mask` must be a boolean mask of shape ({n},); "
-                             f"got {km.dtype} {tuple(km.shape)}.")
+            raise ValueError(
+                f"`keep_mask` must be a boolean mask of shape ({n},); "
+                f"got {km.dtype} {tuple(km.shape)}."
+            )
         if not isinstance(km, jax.core.Tracer) and not bool(jnp.any(km)):
             raise ValueError("`keep_mask` keeps no row.")
     else:

@@ -85,7 +85,9 @@ def additive_datamodel_predict(tau, f_full, forget_mask):
     check_array("tau", tau, ndim=2)
     check_array("f_full", f_full, ndim=1)
     if jnp.shape(f_full)[0] != jnp.shape(tau)[0]:
-        raise ValueError(f"`f_full` must have {jnp.shape(tau)[0]} entries; got {jnp.shape(f_full)}.")
+        raise ValueError(
+            f"`f_full` must have {jnp.shape(tau)[0]} entries; got {jnp.shape(f_full)}."
+        )
     check_forget_mask(forget_mask, jnp.shape(tau)[1])
     return f_full + tau @ forget_mask.astype(tau.dtype)
 
@@ -220,12 +222,18 @@ def output_matching(theta0, X_match, targets, eta, T, loss: str = "sq", match_ma
     _check_theta("theta0", theta0, X_match.shape[1])
     check_array("targets", targets, ndim=1)
     if jnp.shape(targets)[0] != jnp.shape(X_match)[0]:
-        raise ValueError(f"`targets` must have {jnp.shape(X_match)[0]} entries; got {jnp.shape(targets)}.")
+        raise ValueError(
+            f"`targets` must have {jnp.shape(X_match)[0]} entries; got {jnp.shape(targets)}."
+        )
     check_positive("eta", eta)
     T = check_int("T", T, min_value=0)
     if loss != "sq":
         raise ValueError(f"`loss` must be 'sq'; got {loss!r}.")
-    w = jnp.ones(X_match.shape[0], X_match.dtype) if match_mask is None else match_mask.astype(X_match.dtype)
+    w = (
+        jnp.ones(X_match.shape[0], X_match.dtype)
+        if match_mask is None
+        else match_mask.astype(X_match.dtype)
+    )
     m = jnp.sum(w)
 
     def step(th):

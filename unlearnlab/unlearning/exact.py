@@ -64,7 +64,9 @@ def _check_xy(X, y):
     check_array("X", X, ndim=2)
     check_array("y", y, ndim=1)
     if np.shape(y)[0] != np.shape(X)[0]:
-        raise ValueError(f"`y` must have {np.shape(X)[0]} entries (rows of `X`); got {np.shape(y)[0]}.")
+        raise ValueError(
+            f"`y` must have {np.shape(X)[0]} entries (rows of `X`); got {np.shape(y)[0]}."
+        )
 
 
 def ridge_fit(X, y, lam):
@@ -169,8 +171,9 @@ def logistic_loss_grad(theta, X, y, lam, weights=None):
     return g, Hm
 
 
-def logistic_fit_newton(X, y, lam, tol: float = 1e-10, max_iter: int = 100, keep_mask=None,
-                        theta0=None):
+def logistic_fit_newton(
+    X, y, lam, tol: float = 1e-10, max_iter: int = 100, keep_mask=None, theta0=None
+):
     """Regularised logistic regression by Newton's method (``lax.while_loop``).
 
     Minimises ``L_S(theta) = sum_{i in S} log(1 + exp(-y_i x_i^T theta)) + lam |S|/2 ||theta||^2``
@@ -197,8 +200,10 @@ def logistic_fit_newton(X, y, lam, tol: float = 1e-10, max_iter: int = 100, keep
     if keep_mask is not None:
         km = jnp.asarray(keep_mask)
         if tuple(km.shape) != (X.shape[0],) or km.dtype != jnp.bool_:
-            raise ValueError(f"`keep_mask` must be a boolean mask of shape ({X.shape[0]},); "
-                             f"got {km.dtype} {tuple(km.shape)}.")
+            raise ValueError(
+                f"`keep_mask` must be a boolean mask of shape ({X.shape[0]},); "
+                f"got {km.dtype} {tuple(km.shape)}."
+            )
         if not is_traced(km) and not bool(jnp.any(km)):
             raise ValueError("`keep_mask` keeps no row.")
     w = jnp.ones(X.shape[0], bool) if keep_mask is None else jnp.asarray(keep_mask)
