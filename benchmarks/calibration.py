@@ -17,6 +17,7 @@ import jax.numpy as jnp
 import numpy as np
 
 import unlearnlab.calibration as cal
+from benchmarks._common import ratio_row
 from unlearnlab.lab.results import time_call
 
 
@@ -32,18 +33,7 @@ def _ref_time(fn, *args, repeats=5):
 
 
 def _row(benchmark, case, ours, ref_s, ref_cpu, ref, goal, notes):
-    return {
-        "benchmark": benchmark,
-        "case": case,
-        "ours_s": ours["median_s"],
-        "ref_s": ref_s,
-        "ref": ref,
-        "ratio": ref_s / ours["median_s"],
-        "goal": goal,
-        "compile_s": max(ours["first_s"] - ours["median_s"], 0.0),
-        "cpu_ratio": ref_cpu / max(ours["cpu_median_s"], 1e-12),
-        "notes": notes,
-    }
+    return ratio_row(benchmark, case, ours, ref_s, ref_cpu, ref, goal, notes)
 
 
 def _np_ece(p, y, n_bins=15):

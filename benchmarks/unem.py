@@ -42,6 +42,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from benchmarks._common import ratio_row
 from unlearnlab.lab.results import time_call
 
 N_LAYERS = 10
@@ -60,19 +61,7 @@ def _ref_time(fn, repeats):
 
 
 def _row(benchmark, case, ours, ref_s, ref_cpu, ref, goal, notes, goal_on="cpu_ratio"):
-    return {
-        "benchmark": benchmark,
-        "case": case,
-        "ours_s": ours["median_s"],
-        "ref_s": ref_s,
-        "ref": ref,
-        "ratio": ref_s / ours["median_s"],
-        "goal": goal,
-        "goal_on": goal_on,
-        "compile_s": max(ours["first_s"] - ours["median_s"], 0.0),
-        "cpu_ratio": ref_cpu / max(ours["cpu_median_s"], 1e-12),
-        "notes": notes,
-    }
+    return ratio_row(benchmark, case, ours, ref_s, ref_cpu, ref, goal, notes, goal_on)
 
 
 def unem_params(key, n_layers=N_LAYERS):

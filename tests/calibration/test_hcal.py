@@ -214,7 +214,7 @@ def test_select_and_fit_hcal_picks_the_candidate_with_the_best_score():
     """Exact identity: select_and_fit_hcal returns the candidate whose calibration-set score (each
     selector) is the smallest among the individually fitted candidates, with the same fits."""
     z, y = cal.known_map(jax.random.key(8), 300, 4, 0.6)
-    cands = (("ets", {"num_temps": 4}), ("pwl", {"num_segments": 10}), ("temperature", {}))
+    cands = (("pwl", {"num_segments": 10}), ("temperature", {}))
     opts = dict(steps=30, window=20, sort="xla")
     k_sel, k_fit = jax.random.split(jax.random.key(9))
     fits = [

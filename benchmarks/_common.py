@@ -1,0 +1,22 @@
+"""Shared helpers of the benchmark modules."""
+
+from __future__ import annotations
+
+
+def ratio_row(benchmark, case, ours, ref_s, ref_cpu, ref, goal, notes, goal_on="ratio") -> dict:
+    """One RESULTS row from a :func:`unlearnlab.lab.results.time_call` result ``ours`` and the
+    reference's median wall / CPU seconds: ``ratio = ref_s / ours``, compile time apart, the goal
+    judged on ``goal_on`` (``"ratio"``: wall, ``"cpu_ratio"``: process CPU time)."""
+    return {
+        "benchmark": benchmark,
+        "case": case,
+        "ours_s": ours["median_s"],
+        "ref_s": ref_s,
+        "ref": ref,
+        "ratio": ref_s / ours["median_s"],
+        "goal": goal,
+        "goal_on": goal_on,
+        "compile_s": max(ours["first_s"] - ours["median_s"], 0.0),
+        "cpu_ratio": ref_cpu / max(ours["cpu_median_s"], 1e-12),
+        "notes": notes,
+    }
