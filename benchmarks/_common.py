@@ -2,6 +2,24 @@
 
 from __future__ import annotations
 
+import time
+
+import numpy as np
+
+
+def ref_time(fn, *args, repeats: int = 5, warmup: bool = True):
+    """Median wall and CPU (``time.process_time``) seconds of ``fn(*args)`` for a reference
+    implementation (no JAX dispatch to block on), after one warm-up call unless ``warmup=False``;
+    returns ``(wall, cpu, last output)``."""
+    out = fn(*args) if warmup else None
+    walls, cpus = [], []
+    for _ in range(repeats):
+        w0, c0 = time.perf_counter(), time.process_time()
+        out = fn(*args)
+        walls.append(time.perf_counter() - w0)
+        cpus.append(time.process_time() - c0)
+    return float(np.median(walls)), float(np.median(cpus)), out
+
 
 def ratio_row(benchmark, case, ours, ref_s, ref_cpu, ref, goal, notes, goal_on="ratio") -> dict:
     """One RESULTS row from a :func:`unlearnlab.lab.results.time_call` result ``ours`` and the

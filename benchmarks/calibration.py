@@ -10,26 +10,13 @@ ours_s), "goal", "compile_s", "cpu_ratio", "notes"}``; timings are medians with
 
 from __future__ import annotations
 
-import time
-
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 import unlearnlab.calibration as cal
-from benchmarks._common import ratio_row
+from benchmarks._common import ratio_row, ref_time
 from unlearnlab.lab.results import time_call
-
-
-def _ref_time(fn, *args, repeats=5):
-    fn(*args)
-    walls, cpus = [], []
-    for _ in range(repeats):
-        w0, c0 = time.perf_counter(), time.process_time()
-        fn(*args)
-        walls.append(time.perf_counter() - w0)
-        cpus.append(time.process_time() - c0)
-    return float(np.median(walls)), float(np.median(cpus))
 
 
 def _row(benchmark, case, ours, ref_s, ref_cpu, ref, goal, notes):
@@ -68,7 +55,7 @@ def run(quick: bool = False) -> list[dict]:
     rep = 3 if quick else 5
 
     ours = time_call(jax.jit(cal.ece), p, y, repeats=rep)
-    r, rc = _ref_time(_np_ece, pn, yn, repeats=rep)
+    r, rc, _ = ref_time(_np_ece, pn, yn, repeats=rep)
     rows.append(
         _row(
             "ece",
@@ -83,7 +70,7 @@ def run(quick: bool = False) -> list[dict]:
     )
 
     ours = time_call(jax.jit(cal.fit_temperature), z, y, repeats=rep)
-    r, rc = _ref_time(_np_nll_T, zn, yn, repeats=rep)
+    r, rc, _ = ref_time(_np_nll_T, zn, yn, repeats=rep)
     rows.append(
         _row(
             "fit_temperature",
@@ -105,7 +92,7 @@ def run(quick: bool = False) -> list[dict]:
     try:
         from sklearn.isotonic import IsotonicRegression
 
-        r, rc = _ref_time(lambda a, b: IsotonicRegression().fit(a, b), s, t, repeats=rep)
+        r, rc, _ = ref_time(lambda a, b: IsotonicRegression().fit(a, b), s, t, repeats=rep)
         rows.append(
             _row(
                 "fit_isotonic",
@@ -249,7 +236,7 @@ def _hloss_vs_torch(quick: bool) -> list[dict]:
             # the LOCO reference (100 sub-losses) needs no warm-up call of its own
             # timed: the code's unstable torch.sort; agreement: a stable sort, whose order among
             # equal float32 sort keys log(p + 1e-20) is the lab's (ties move the value by ~1e-5)
-            r, rc, (v_uns, _) = _ref_time_out(ref, p32, repeats=rep, warmup=not loco)
+            r, rc, (v_uns, _) = ref_time(ref, p32, repeats=rep, warmup=not loco)
             v_ref, g_ref = ref(p32, stable=True)
             v_lab, g_lab = float(ours["out"][0]), np.asarray(ours["out"][1])
             gmax = float(np.abs(g_lab).max())
@@ -277,16 +264,3 @@ def _hloss_vs_torch(quick: bool) -> list[dict]:
     finally:
         torch.set_num_threads(threads)
     return rows
-
-
-def _ref_time_out(fn, *args, repeats=3, warmup=True):
-    """:func:`_ref_time` that also returns the last output (and can skip the warm-up call)."""
-    if warmup:
-        fn(*args)
-    walls, cpus = [], []
-    for _ in range(repeats):
-        w0, c0 = time.perf_counter(), time.process_time()
-        out = fn(*args)
-        walls.append(time.perf_counter() - w0)
-        cpus.append(time.process_time() - c0)
-    return float(np.median(walls)), float(np.median(cpus)), out

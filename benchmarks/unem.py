@@ -36,28 +36,15 @@ Compile time is reported apart (first call minus the median); times are medians 
 
 from __future__ import annotations
 
-import time
 import warnings
 from typing import NamedTuple
 
 import numpy as np
 
-from benchmarks._common import ratio_row
+from benchmarks._common import ratio_row, ref_time
 from unlearnlab.lab.results import time_call
 
 N_LAYERS = 10
-
-
-def _ref_time(fn, repeats):
-    """Median wall and CPU seconds of ``fn()`` after one warm-up call; returns ``(wall, cpu, out)``."""
-    out = fn()
-    walls, cpus = [], []
-    for _ in range(repeats):
-        w0, c0 = time.perf_counter(), time.process_time()
-        out = fn()
-        walls.append(time.perf_counter() - w0)
-        cpus.append(time.process_time() - c0)
-    return float(np.median(walls)), float(np.median(cpus)), out
 
 
 def _row(benchmark, case, ours, ref_s, ref_cpu, ref, goal, notes, goal_on="cpu_ratio"):
@@ -129,7 +116,7 @@ def _gem_rows(tasks, K, n_tasks, case, goal):
                 out.append(gm.fit(zq[i]).predict(zq[i]))
         return np.stack(out)
 
-    sk_s, sk_cpu, sk_pred = _ref_time(sk_loop, repeats=3)
+    sk_s, sk_cpu, sk_pred = ref_time(sk_loop, repeats=3)
     y_q = np.asarray(tasks.y_q)
     sk_ref = "scikit-learn GaussianMixture loop (1 BLAS thread)"
     rows = []
@@ -192,7 +179,7 @@ def _torch_rows(tasks, K, case, goal):
                 with torch.no_grad():
                     return unem_forward_torch(*tp, zs_t, ys_t, zq_t, K, eps=eps)
 
-            ref_s, ref_cpu, u_ref = _ref_time(ref, repeats=5)
+            ref_s, ref_cpu, u_ref = ref_time(ref, repeats=5)
             u_ref = u_ref.numpy().astype(np.float64)
             agree = np.mean(u_ref.argmax(-1) == u_lab.argmax(-1))
             notes = (

@@ -123,11 +123,16 @@ def _load(name, config):
     return np.asarray(z), np.asarray(y), None
 
 
+def _test_nll(q, yt):
+    """NLL of probabilities ``q`` clipped at 1e-12 and renormalised (binning methods can give a true
+    class probability 0)."""
+    lq = jnp.log(jnp.clip(q, 1e-12, 1.0))
+    return cal.nll(lq - jax.nn.logsumexp(lq, axis=1, keepdims=True), yt)
+
+
 def _metrics(key, q, yt, config):
     """The eleven test metrics of probabilities ``q`` (N, C)."""
     conf, corr = cal.top_label(q, yt)
-    lq = jnp.log(jnp.clip(q, 1e-12, 1.0))
-    lq = lq - jax.nn.logsumexp(lq, axis=1, keepdims=True)
     return jnp.stack(
         [
             jnp.mean(corr),
@@ -138,7 +143,7 @@ def _metrics(key, q, yt, config):
             cal.classwise_ece(q, yt, config.n_bins),
             cal.smooth_ece(conf, corr),
             cal.ks_error(conf, corr),
-            cal.nll(lq, yt),
+            _test_nll(q, yt),
             cal.brier(q, yt),
             cal.hcal_loss(q, yt, window=config.window, sort="auto"),
         ]
@@ -183,11 +188,6 @@ def _methods(key, zc, yc, zt, config):
     xk, yk = cal.fit_isotonic_classwise(pc, yc)
     out.append(cal.apply_isotonic_classwise(xk, yk, pt))
     return jnp.stack(out), T, jnp.stack(steps), jnp.stack(psr), jnp.stack(psr_cal)
-
-
-def _test_nll(q, yt):
-    lq = jnp.log(jnp.clip(q, 1e-12, 1.0))
-    return cal.nll(lq - jax.nn.logsumexp(lq, axis=1, keepdims=True), yt)
 
 
 def _per_split(z, y, config, fixed=None):

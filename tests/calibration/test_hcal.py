@@ -223,7 +223,6 @@ def test_select_and_fit_hcal_picks_the_candidate_with_the_best_score():
     ]
     score = {
         "nll": lambda lp: cal.nll(lp, y),
-        "cwece": lambda lp: cal.classwise_ece(jnp.exp(lp), y),
         "dece": lambda lp: cal.debiased_ece_l1(k_sel, *cal.top_label(jnp.exp(lp), y)),
     }
     for selector in ("nll", "dece"):

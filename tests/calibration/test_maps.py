@@ -181,3 +181,13 @@ def test_maps_start_at_the_identity():
     for mu, sigma in ((0.0, 1.0), (-6.0, 5.0)):
         p = cal.init_mono_mlp(jax.random.key(0), hidden=(4, 3), mu=mu, sigma=sigma)
         np.testing.assert_allclose(cal.apply_mono_mlp(p, z), ell, atol=1e-10)
+
+
+def test_ets_log_prob_of_rejects_bad_labels():
+    """ValueError (not a silently clamped gather) for labels outside [0, C) or of the wrong length."""
+    z = _logits(1, 10, 4)
+    p = {"a": jnp.zeros(3), "b": jnp.zeros(3)}
+    with pytest.raises(ValueError, match="labels"):
+        cal.ets_log_prob_of(p, z, jnp.full(10, 4))
+    with pytest.raises(ValueError):
+        cal.ets_log_prob_of(p, z, jnp.zeros(9, jnp.int32))

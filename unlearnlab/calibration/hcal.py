@@ -46,7 +46,7 @@ import optax
 
 from unlearnlab.calibration import _validate as V
 from unlearnlab.calibration import maps as M
-from unlearnlab.calibration.metrics import ece as _ece
+from unlearnlab.calibration import metrics as MT
 from unlearnlab.lab.checks import check_int, check_positive, check_probability, is_traced
 
 __all__ = [
@@ -580,7 +580,7 @@ def fit_hcal(
     dtype = ell.dtype
 
     def cal_ece(q):
-        return _ece(q, labels)
+        return MT.ece(q, labels)
 
     tiny = jnp.finfo(dtype).tiny
     sels = tuple(s_ for s_ in selects if s_ != "last")
@@ -668,8 +668,6 @@ SELECTORS = ("dece", "cwece", "nll", "ece")
 
 
 def _selection_score(selector, key, logits, labels, model):
-    from unlearnlab.calibration import metrics as MT
-
     lp = hcal_log_probs(model, logits)
     q = jnp.exp(lp)
     if selector == "nll":

@@ -29,6 +29,7 @@ import jax.numpy as jnp
 import numpy as np
 from flax import nnx
 
+from unlearnlab.calibration import _validate as V
 from unlearnlab.lab.checks import check_array, check_int, check_positive, is_traced
 
 __all__ = [
@@ -195,7 +196,10 @@ def ets_log_prob_of(params, logits, labels):
     Returns:
       (N,) log-probabilities.
     """
-    _check_logits(logits)
+    if is_traced(logits):
+        _check_logits(logits)
+    else:
+        V.logits_labels(logits, labels)
     ell = jax.lax.stop_gradient(jax.nn.log_softmax(logits, axis=-1))
     beta, w = _ets_weights(params)
     ly = jnp.take_along_axis(ell, labels[:, None], axis=1)[:, 0]
