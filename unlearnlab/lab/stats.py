@@ -23,7 +23,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from unlearnlab.lab.checks import check_array, check_probability
+from unlearnlab.lab.checks import check_array, check_int, check_probability
 
 __all__ = [
     "normal_quantile",
@@ -38,6 +38,7 @@ __all__ = [
     "binomial_lower_bound",
     "binomial_upper_bound",
     "holds_in_fraction",
+    "binomial_acceptance_band",
     "SlopeFit",
     "loglog_slope",
 ]
@@ -219,6 +220,34 @@ def holds_in_fraction(holds, target: float, false_failure: float) -> tuple[bool,
     while k < n and 1.0 - binomial_cdf(k, n, p_fail) > false_failure:
         k += 1
     return bool(np.sum(~holds) <= k), k
+
+
+def binomial_acceptance_band(n: int, p: float, alpha: float) -> tuple[int, int]:
+    r"""Two-sided acceptance region ``[lo, hi]`` of a ``Bin(n, p)`` count at level ``1 - alpha``.
+
+    ``lo`` is the largest ``k`` with :math:`P(K<k)\le\alpha/2` and ``hi`` the smallest ``k`` with
+    :math:`P(K>k)\le\alpha/2`, so a count outside ``[lo, hi]`` has probability at most ``alpha``
+    when the success probability is ``p`` (the false-failure rate of a coverage check).
+
+    Args:
+      n: trials (>= 1). p: success probability in [0, 1]. alpha: level in (0, 1).
+
+    Returns:
+      ``(lo, hi)`` integer counts.
+
+    Raises:
+      ValueError: if ``n < 1``, ``p`` is outside [0, 1] or ``alpha`` outside (0, 1).
+    """
+    n = check_int("n", n, min_value=1)
+    check_probability("p", p)
+    check_probability("alpha", alpha, open_interval=True)
+    lo = 0
+    while lo < n and binomial_cdf(lo, n, p) <= alpha / 2:  # P(K < lo + 1) <= alpha / 2
+        lo += 1
+    hi = n
+    while hi > 0 and 1.0 - binomial_cdf(hi - 1, n, p) <= alpha / 2:  # P(K > hi - 1) <= alpha / 2
+        hi -= 1
+    return lo, hi
 
 
 class SlopeFit(NamedTuple):

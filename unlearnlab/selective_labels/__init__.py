@@ -33,6 +33,13 @@ from unlearnlab.selective_labels.model import (
     heckman_numpyro_model,
     numpyro_model,
 )
+from unlearnlab.selective_labels.sbc import (
+    attenuated_coefficients,
+    sbc_parameter_names,
+    sbc_ranks,
+    sbc_replicate,
+    sbc_summary,
+)
 from unlearnlab.selective_labels.simulate import (
     draw_synthetic_params,
     simulate_heckman,
@@ -64,5 +71,10 @@ __all__ = [
     "nuts_draws",
     "run_nuts",
     "diagnostics",
+    "sbc_parameter_names",
+    "sbc_replicate",
+    "sbc_ranks",
+    "sbc_summary",
+    "attenuated_coefficients",
     "CLAIMS",
 ]
