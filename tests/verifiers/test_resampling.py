@@ -197,6 +197,24 @@ def test_mc_matches_closed_form(key):
         assert abs(float(out["acc"][i]) - a) <= 4 * float(out["acc_se"][i])
 
 
+def test_first_accept_law_is_geometric(key):
+    """The simulator's law: P(first >= k) = sum_t prior_t (1 - q_t)^k with q_t = r_t c + (1 - r_t)(1 - s)
+    (``first = K`` meaning none in K), and P(correct | accepted) = sum_t prior_t q_t (r_t c / q_t) /
+    sum_t prior_t q_t for the first attempt. 2e5 tasks; each of the 5 checks within 4.5 SE
+    (false-failure rate 5 x 6.8e-6 < 1e-4)."""
+    n, K = 200_000, 20
+    sim = simulate_resampling(key, R_NB, C_NB, S_NB, PRIOR_NB, K, n)
+    first = np.asarray(sim["first_accept"])
+    q = R_NB * C_NB + (1 - R_NB) * (1 - S_NB)
+    for k in (1, 3, 10, K):
+        p = float(PRIOR_NB @ (1 - q) ** k)
+        se = np.sqrt(p * (1 - p) / n)
+        assert abs(np.mean(first >= k) - p) <= 4.5 * se
+    ok0 = np.asarray(sim["accepted_correct"])[first == 0]
+    p0 = float(PRIOR_NB @ (R_NB * C_NB)) / float(PRIOR_NB @ q)
+    assert abs(ok0.mean() - p0) <= 4.5 * np.sqrt(p0 * (1 - p0) / ok0.size)
+
+
 # ----------------------------------------------------------------------------- API
 
 
