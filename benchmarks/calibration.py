@@ -64,7 +64,7 @@ def run(quick: bool = False) -> list[dict]:
             r,
             rc,
             "numpy bincount",
-            None,
+            1.0,
             f"agree: {abs(float(ours['out']) - _np_ece(pn, yn)) < 1e-10}",
         )
     )

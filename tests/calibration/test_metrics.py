@@ -138,3 +138,17 @@ def test_ece_bins_and_reliability_stats_agree():
         ref = float(jnp.sum(rs["count"] / 50 * jnp.abs(rs["acc"] - rs["conf"])))
         assert abs(float(cal.ece(p, y, scheme=scheme)) - ref) < 1e-12
         assert float(jnp.sum(rs["count"])) == 50
+
+
+def test_top_label_is_first_argmax_including_ties():
+    """top_label avoids an argmax reduction; it must equal 1[argmax == y] exactly, ties included
+    (the first maximiser wins), for every label."""
+    rng = np.random.default_rng(3)
+    p = rng.dirichlet(np.ones(6), size=200)
+    p[:50] = np.round(p[:50], 1)  # many exact ties among the rounded rows
+    p[50:60] = 1.0 / 6.0  # all-tied rows
+    for y in range(6):
+        labels = np.full(200, y)
+        conf, correct = cal.top_label(jnp.asarray(p), jnp.asarray(labels))
+        np.testing.assert_array_equal(np.asarray(conf), p.max(1))
+        np.testing.assert_array_equal(np.asarray(correct), (p.argmax(1) == labels).astype(float))

@@ -49,9 +49,21 @@ __all__ = [
 
 
 def top_label(probs, labels):
-    """Top-label confidence and correctness: ``(max_c p_ic, 1[argmax_c p_ic == y_i])``, (N,) each."""
+    """Top-label confidence and correctness: ``(max_c p_ic, 1[argmax_c p_ic == y_i])``, (N,) each.
+
+    ``argmax`` is the first maximising class (NumPy's and JAX's convention). It is computed without
+    an argmax reduction (slow on XLA:CPU): the label is the first maximiser iff
+    :math:`p_{iy_i}=\max_c p_{ic}` and no class :math:`c<y_i` attains the maximum.
+    """
     conf = jnp.max(probs, axis=1)
-    correct = (jnp.argmax(probs, axis=1) == labels).astype(conf.dtype)
+    labels = jnp.asarray(labels)
+    n_classes = probs.shape[1]
+    in_range = (labels >= 0) & (labels < n_classes)
+    safe = jnp.clip(labels, 0, n_classes - 1)
+    at_label = jnp.take_along_axis(probs, safe[:, None], axis=1)[:, 0]
+    c = jnp.arange(n_classes)
+    tie_before = jnp.any((probs == conf[:, None]) & (c[None, :] < safe[:, None]), axis=1)
+    correct = (in_range & (at_label == conf) & ~tie_before).astype(conf.dtype)
     return conf, correct
 
 
