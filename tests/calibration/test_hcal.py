@@ -51,7 +51,7 @@ def test_p3_window_stats_equals_naive_loop_and_convolution():
 def test_host_argsort_equals_numpy_stable_sort(seed, n, levels):
     """Exact identity: the fast host argsort (SIMD quicksort + tie fix-up) is the stable argsort,
     with heavy ties (few distinct values), no ties (levels=0: continuous values), signed zeros."""
-    from unlearnlab.calibration.hcal import _np_stable_argsort
+    from unlearnlab.lab.sorting import numpy_stable_argsort as _np_stable_argsort
 
     rng = np.random.default_rng(seed)
     a = rng.random(n) if levels == 0 else rng.integers(0, levels, n) / levels

@@ -39,13 +39,15 @@ from unlearnlab.hallucination._validate import (
     check_distribution,
 )
 from unlearnlab.lab import checks
+from unlearnlab.lab.sorting import stable_argsort
 
 __all__ = ["miscalibration"]
 
 
 def _dense_ids(keys):
-    """Dense group ids ``0..G-1`` of equal keys (ordered by key)."""
-    order = jnp.argsort(keys, stable=True)
+    """Dense group ids ``0..G-1`` of equal keys (ordered by key); the sort is the lab's stable
+    argsort (NumPy on the CPU backend, where XLA's comparator sort dominated the simulator)."""
+    order = stable_argsort(keys)
     sk = keys[order]
     new = jnp.concatenate([jnp.ones(1, bool), sk[1:] != sk[:-1]])
     gid_sorted = jnp.cumsum(new) - 1
