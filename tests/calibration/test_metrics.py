@@ -152,3 +152,21 @@ def test_top_label_is_first_argmax_including_ties():
         conf, correct = cal.top_label(jnp.asarray(p), jnp.asarray(labels))
         np.testing.assert_array_equal(np.asarray(conf), p.max(1))
         np.testing.assert_array_equal(np.asarray(correct), (p.argmax(1) == labels).astype(float))
+
+
+@pytest.mark.parametrize("sigma", [0.003, 0.05, 0.4])
+def test_smooth_ece_grid_convolution_equals_dense_reflected_kernel(sigma):
+    """The Toeplitz + Hankel convolution form of smECE_sigma equals the dense reflected-kernel
+    matrix on the grid (float64, 1e-12)."""
+    from unlearnlab.calibration.metrics import _reflected_kernel, _round_to_grid
+
+    rng = np.random.default_rng(4)
+    conf = jnp.asarray(rng.random(500))
+    corr = jnp.asarray((rng.random(500) < conf).astype(float))
+    mesh = 120
+    t = jnp.linspace(0.0, 1.0, mesh)
+    rhat = _reflected_kernel(t, t, sigma) @ _round_to_grid(conf, corr - conf, mesh) / 500
+    a = np.abs(np.asarray(rhat))
+    dense = (a.sum() - 0.5 * (a[0] + a[-1])) / (mesh - 1)
+    got = float(cal.smooth_ece_sigma(conf, corr, sigma, mesh=mesh))
+    assert abs(got - dense) <= 1e-12 * max(1.0, dense)

@@ -24,6 +24,8 @@ References:
 
 from __future__ import annotations
 
+from functools import partial
+
 import jax
 import jax.numpy as jnp
 
@@ -260,6 +262,63 @@ def _reflected_kernel(t, s, sigma, n_images: int = 2):
     return out / (sigma * jnp.sqrt(2 * jnp.pi))
 
 
+def _grid_table(mesh: int, sigma, dtype, n_images: int = 2):
+    """The image-summed Gaussian :math:`f(u)=\sum_{|k|\le n}e^{-((u-2k(\text{mesh}-1))h)^2/(2\sigma^2)}`,
+    :math:`h=1/(\text{mesh}-1)`, for integer ``u`` in ``[-2(mesh-1), 2(mesh-1)]``.
+
+    On the grid ``t_j = j/(mesh-1)`` every difference and sum of two points is such a ``u h``, so
+    :func:`_reflected_kernel` on the grid is the matrix ``f(i - j) + f(i + j)``: a Toeplitz plus a
+    Hankel matrix, applied below by two 1-D convolutions (``(2n+1) 4 mesh`` exponentials instead of
+    ``(4n+2) mesh^2``).
+    """
+    m1 = mesh - 1
+    u = jnp.arange(-2 * m1, 2 * m1 + 1)
+    h = jnp.asarray(1.0 / m1, dtype)
+    f = 0.0
+    for k in range(-n_images, n_images + 1):
+        f = f + jnp.exp(-0.5 * (((u - 2 * k * m1) * h) / sigma) ** 2)
+    return f / (sigma * jnp.sqrt(2 * jnp.pi))
+
+
+def _grid_kernel(mesh: int, sigma, dtype, n_images: int = 2):
+    """:func:`_reflected_kernel` on the grid as a dense matrix (for tests)."""
+    f = _grid_table(mesh, sigma, dtype, n_images)
+    i = jnp.arange(mesh)
+    m1 = mesh - 1
+    return f[i[:, None] - i[None, :] + 2 * m1] + f[i[:, None] + i[None, :] + 2 * m1]
+
+
+def _smece_from_grid(R, sigma, mesh, n):
+    m1 = mesh - 1
+    f = _grid_table(mesh, sigma, R.dtype)
+    toeplitz = jnp.convolve(f, R)[2 * m1 : 2 * m1 + mesh]  # sum_j f(i - j) R_j
+    hankel = jnp.convolve(f, R[::-1])[3 * m1 : 3 * m1 + mesh]  # sum_j f(i + j) R_j
+    a = jnp.abs((toeplitz + hankel) / n)
+    return (jnp.sum(a) - 0.5 * (a[0] + a[-1])) / (mesh - 1)
+
+
+@partial(jax.jit, static_argnames=("mesh", "iters"))
+def _smooth_ece_fixed_point(conf, correct, mesh: int, iters: int):
+    R = _round_to_grid(conf, correct - conf, mesh)  # the data enter once; only sigma changes
+    n = conf.shape[0]
+
+    def body(_, lohi):
+        lo, hi = lohi
+        mid = 0.5 * (lo + hi)
+        up = mid - _smece_from_grid(R, mid, mesh, n) > 0
+        return jnp.where(up, lo, mid), jnp.where(up, mid, hi)
+
+    lo, hi = jax.lax.fori_loop(
+        0, iters, body, (jnp.asarray(1e-4, conf.dtype), jnp.asarray(1.0, conf.dtype))
+    )
+    return _smece_from_grid(R, 0.5 * (lo + hi), mesh, n)
+
+
+@partial(jax.jit, static_argnames=("mesh",))
+def _smooth_ece_sigma(conf, correct, sigma, mesh: int):
+    return _smece_from_grid(_round_to_grid(conf, correct - conf, mesh), sigma, mesh, conf.shape[0])
+
+
 def _round_to_grid(conf, values, mesh):
     """Linear binning of ``values`` at positions ``conf`` onto the grid j/(mesh-1)."""
     x = conf * (mesh - 1)
@@ -290,11 +349,8 @@ def smooth_ece_sigma(conf, correct, sigma, *, mesh: int = 200):
         V.conf_correct(conf, correct)
         check_positive("sigma", sigma)
         check_int("mesh", mesh, min_value=2)
-    t = jnp.linspace(0.0, 1.0, mesh, dtype=conf.dtype)
-    R = _round_to_grid(conf, correct - conf, mesh)
-    rhat = _reflected_kernel(t, t, sigma) @ R / conf.shape[0]
-    a = jnp.abs(rhat)
-    return (jnp.sum(a) - 0.5 * (a[0] + a[-1])) / (mesh - 1)
+    conf, correct = jnp.asarray(conf), jnp.asarray(correct)
+    return _smooth_ece_sigma(conf, correct, jnp.asarray(sigma, conf.dtype), mesh=int(mesh))
 
 
 def smooth_reliability(conf, correct, sigma, *, mesh: int = 200):
@@ -336,17 +392,11 @@ def smooth_ece(conf, correct, *, sigma=None, mesh: int = 200, iters: int = 30):
         V.conf_correct(conf, correct)
     if sigma is not None:
         return smooth_ece_sigma(conf, correct, sigma, mesh=mesh)
-
-    def body(_, lohi):
-        lo, hi = lohi
-        mid = 0.5 * (lo + hi)
-        up = mid - smooth_ece_sigma(conf, correct, mid, mesh=mesh) > 0
-        return jnp.where(up, lo, mid), jnp.where(up, mid, hi)
-
-    lo, hi = jax.lax.fori_loop(
-        0, iters, body, (jnp.asarray(1e-4, conf.dtype), jnp.asarray(1.0, conf.dtype))
-    )
-    return smooth_ece_sigma(conf, correct, 0.5 * (lo + hi), mesh=mesh)
+    if not is_traced(conf):
+        check_int("mesh", mesh, min_value=2)
+        check_int("iters", iters, min_value=1)
+    conf, correct = jnp.asarray(conf), jnp.asarray(correct)
+    return _smooth_ece_fixed_point(conf, correct, mesh=int(mesh), iters=int(iters))
 
 
 def ks_error(conf, correct):
