@@ -50,12 +50,20 @@ def numpy_stable_argsort(a):
     return idx.astype(np.int32)
 
 
+def _np_batched_stable_argsort(a):
+    a = np.asarray(a)
+    if a.ndim == 1:
+        return numpy_stable_argsort(a)
+    # under vmap: one callback for the whole batch (not one per row)
+    return np.argsort(a, axis=-1, kind="stable").astype(np.int32)
+
+
 def _host_argsort(x):
     return jax.pure_callback(
-        numpy_stable_argsort,
+        _np_batched_stable_argsort,
         jax.ShapeDtypeStruct(x.shape, jnp.int32),
         x,
-        vmap_method="sequential",
+        vmap_method="expand_dims",
     )
 
 

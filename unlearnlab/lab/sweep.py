@@ -88,6 +88,7 @@ def _load_chunk(path: Path, n_leaves: int):
 
 _PROGRAMS: OrderedDict = OrderedDict()  # (fn, devices, block) -> jitted program
 _COMPILED: OrderedDict = OrderedDict()  # (program, input signature) -> compiled executable
+_SHAPES: OrderedDict = OrderedDict()  # (fn, key signature) -> output shape structure
 _MAX_CACHED = 64
 
 
@@ -185,7 +186,9 @@ def run_seeds(
     padded = -(-chunk // unit) * unit
     sharding = NamedSharding(mesh, PartitionSpec(_AXIS))
 
-    out_struct = jax.eval_shape(fn, keys[0])
+    out_struct = _remember(
+        _SHAPES, (fn, keys.shape[1:], str(keys.dtype)), lambda: jax.eval_shape(fn, keys[0])
+    )
     leaves_struct, treedef = jax.tree.flatten(out_struct)
 
     cache_path = None
