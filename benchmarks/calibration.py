@@ -186,7 +186,9 @@ def _smooth_ece_vs_relplot(quick: bool) -> list[dict]:
     ]
     sigma = 0.05
     ours = time_call(lambda c, k: cal.smooth_ece_sigma(c, k, sigma), conf, corr, repeats=rep)
-    r, rc, ref_val = ref_time(lambda c, k: relplot.smECE_sigma(c, k, sigma), conf, corr, repeats=rep)
+    r, rc, ref_val = ref_time(
+        lambda c, k: relplot.smECE_sigma(c, k, sigma), conf, corr, repeats=rep
+    )
     rows.append(
         _row(
             "smooth_ece vs relplot",

@@ -187,7 +187,6 @@ def compute(config: Config, ctx) -> dict:
 
 
 def plot(payload):
-    import matplotlib.pyplot as plt
 
     from unlearnlab.lab.plotting import subplots
 
@@ -248,7 +247,12 @@ def plot(payload):
     t = np.asarray(d["gen"][str(sizes[0])]["example_truth"])
     sig = np.linspace(0.05, max(6.0, 1.2 * float(np.max(dr[:, 1]))), 200)
     a_true = t[0] / np.sqrt(1 + np.pi * t[1] ** 2 / 8)
-    ax.plot(sig, a_true * np.sqrt(1 + np.pi * sig**2 / 8), "k--", label="constant attenuated\nintercept (lab's derived ridge)")
+    ax.plot(
+        sig,
+        a_true * np.sqrt(1 + np.pi * sig**2 / 8),
+        "k--",
+        label="constant attenuated\nintercept (lab's derived ridge)",
+    )
     ax.plot(t[1], t[0], "r*", ms=12, label="truth")
     ax.set_xlabel("sigma")
     ax.set_ylabel("beta_Y[0]")
@@ -276,7 +280,9 @@ def measured(saved: dict) -> dict[str, str]:
     for N in d["sizes"]:
         s, g = d["sbc"][str(N)], d["gen"].get(str(N))
         if g is None:
-            lines.append(f"| {N} | {s['R']} | {min(s['p_value']):.3f} | {np.mean(s['coverage']):.3f} | - | - | - |")
+            lines.append(
+                f"| {N} | {s['R']} | {min(s['p_value']):.3f} | {np.mean(s['coverage']):.3f} | - | - | - |"
+            )
             continue
         lines.append(
             f"| {N} | {s['R']} | {min(s['p_value']):.3f} | {np.mean(s['coverage']):.3f} | "

@@ -51,7 +51,7 @@ __all__ = [
 
 
 def top_label(probs, labels):
-    """Top-label confidence and correctness: ``(max_c p_ic, 1[argmax_c p_ic == y_i])``, (N,) each.
+    r"""Top-label confidence and correctness: ``(max_c p_ic, 1[argmax_c p_ic == y_i])``, (N,) each.
 
     ``argmax`` is the first maximising class (NumPy's and JAX's convention). It is computed without
     an argmax reduction (slow on XLA:CPU): the label is the first maximiser iff
@@ -263,7 +263,7 @@ def _reflected_kernel(t, s, sigma, n_images: int = 2):
 
 
 def _grid_table(mesh: int, sigma, dtype, n_images: int = 2):
-    """The image-summed Gaussian :math:`f(u)=\sum_{|k|\le n}e^{-((u-2k(\text{mesh}-1))h)^2/(2\sigma^2)}`,
+    """The image-summed Gaussian :math:`f(u)=\\sum_{|k|\\le n}e^{-((u-2k(\text{mesh}-1))h)^2/(2\\sigma^2)}`,
     :math:`h=1/(\text{mesh}-1)`, for integer ``u`` in ``[-2(mesh-1), 2(mesh-1)]``.
 
     On the grid ``t_j = j/(mesh-1)`` every difference and sum of two points is such a ``u h``, so

@@ -57,7 +57,9 @@ def _mask_or_none(expertise_mask, M):
         return None
     mask = np.asarray(expertise_mask)
     if mask.shape != (M,) or mask.dtype != bool:
-        raise ValueError(f"`expertise_mask` must be a bool array of shape ({M},); got {mask.shape}.")
+        raise ValueError(
+            f"`expertise_mask` must be a bool array of shape ({M},); got {mask.shape}."
+        )
     if not mask[0]:
         raise ValueError("`expertise_mask` must leave the intercept (entry 0) free.")
     return mask
@@ -162,7 +164,9 @@ def sbc_replicate(
         for k, shape in (("beta_Y", (M,)), ("beta_D", (M,)), ("sigma", ())):
             check_array(f"params['{k}']", params[k])
             if np.shape(params[k]) != shape:
-                raise ValueError(f"`params['{k}']` must have shape {shape}; got {np.shape(params[k])}.")
+                raise ValueError(
+                    f"`params['{k}']` must have shape {shape}; got {np.shape(params[k])}."
+                )
     data = simulate_selective_labels(k_data, N, M, beta_Y, beta_D, known_alpha, sigma)
     samples, extra = nuts_draws(
         k_nuts,
