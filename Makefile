@@ -6,11 +6,12 @@ STAMP  := $(VENV)/.installed
 # 2 cores: one test worker per core
 WORKERS ?= 2
 
-.PHONY: help install figures test test-all bench bench-quick lint format report clean
+.PHONY: help install figures plots test test-all bench bench-quick lint format report clean
 
 help:
-	@echo "make figures   create .venv, install, regenerate every figure (paper_figures/)"
-	@echo "               (FIGURE_FLAGS=--force recomputes instead of re-plotting saved results)"
+	@echo "make figures   create .venv, install, compute every figure (paper_figures/); a second run"
+	@echo "               reuses what this machine computed for the same config and code version"
+	@echo "make plots     re-plot every figure from the saved JSON (no computation)"
 	@echo "make test      create .venv, install, run the quick test level"
 	@echo "make test-all  also run tests marked slow"
 	@echo "make bench     run the benchmarks (benchmarks/RESULTS.md)"
@@ -24,10 +25,15 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-# FIGURE_FLAGS=--force recomputes every experiment instead of re-plotting from the saved JSON
+# figures: compute every experiment unless this machine already computed it for the same config
+# and code version (stamps in paper_figures/.cache/); FIGURE_FLAGS=--force recomputes regardless
 FIGURE_FLAGS ?=
 figures: $(STAMP)
-	$(PY) -m experiments all $(FIGURE_FLAGS)
+	$(PY) -m experiments all --recompute $(FIGURE_FLAGS)
+
+# plots: re-plot every figure from the saved JSON
+plots: $(STAMP)
+	$(PY) -m experiments all
 
 report: $(STAMP)
 	$(PY) -m experiments report

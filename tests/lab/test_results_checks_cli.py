@@ -130,3 +130,32 @@ def test_experiment_main_caches_and_forces(tmp_path):
     assert calls == [2, 2]
     _toy(tmp_path, [], calls)  # another config recomputes
     assert calls == [2, 2, 5]
+
+
+def test_recompute_trusts_only_this_machines_stamp(tmp_path):
+    """``--recompute`` (``make figures``): a saved JSON without this machine's stamp for the same
+    config and code version is recomputed (a fresh clone), a stamped one is reused; plain runs
+    (``make plots``) reuse the saved JSON."""
+    import shutil
+
+    calls = []
+    _toy(tmp_path, ["--quick", "--no-plot"], calls)
+    assert calls == [2]
+    _toy(tmp_path, ["--quick", "--no-plot"], calls)  # plain: the JSON is trusted
+    assert calls == [2]
+    _toy(tmp_path, ["--quick", "--no-plot", "--recompute"], calls)  # no stamp yet: recompute
+    assert calls == [2, 2]
+    _toy(tmp_path, ["--quick", "--no-plot", "--recompute"], calls)  # stamped: reuse
+    assert calls == [2, 2]
+    shutil.rmtree(tmp_path / ".cache")  # a fresh clone has the JSON but no cache
+    _toy(tmp_path, ["--quick", "--no-plot", "--recompute"], calls)
+    assert calls == [2, 2, 2]
+
+
+def test_code_version_changes_with_an_extra_file(tmp_path):
+    f = tmp_path / "exp.py"
+    f.write_text("a = 1\n")
+    v1 = results.code_version(f)
+    assert v1 == results.code_version(f)
+    f.write_text("a = 2\n")
+    assert results.code_version(f) != v1

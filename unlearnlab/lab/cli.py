@@ -78,6 +78,12 @@ def common_parser(name: str, description: str) -> argparse.ArgumentParser:
         help="output folder (default paper_figures/, or paper_figures/_quick/ with --quick)",
     )
     p.add_argument("--force", action="store_true", help="recompute even if cached results exist")
+    p.add_argument(
+        "--recompute",
+        action="store_true",
+        help="do not trust the saved JSON: reuse a result only if this machine computed it for the "
+        "same config and code version (a stamp in <out>/.cache/); `make figures` uses this",
+    )
     p.add_argument("--no-plot", action="store_true", help="compute and save JSON, draw no figure")
     p.add_argument(
         "--progress",
@@ -125,10 +131,13 @@ def experiment_main(
     out = Path(out)
     config = make_config(args)
     progress = sys.stderr.isatty() if args.progress is None else args.progress
+    module = sys.modules.get(make_config.__module__)
+    extra = [module.__file__] if module is not None and getattr(module, "__file__", None) else []
+    code = res.code_version(*extra)  # stage and chunk caches are keyed by code version too
     ctx = RunContext(
         name=name,
         out_dir=out,
-        cache_dir=out / ".cache" / name,
+        cache_dir=out / ".cache" / name / code,
         force=args.force,
         quick=args.quick,
         progress=progress,
@@ -136,8 +145,10 @@ def experiment_main(
 
     json_path = out / f"{name}.json"
     h = res.config_hash(config)
+    stamp = ctx.cache_dir / f"done-{h}" if args.recompute else None
     payload = None
-    if json_path.exists() and not args.force:
+    trusted = stamp is None or stamp.exists()
+    if json_path.exists() and not args.force and trusted:
         old = res.load_json(json_path, restore_arrays=True)
         if old.get("manifest", {}).get("config_hash") == h:
             payload = old
@@ -159,6 +170,9 @@ def experiment_main(
         res.atomic_write_json(json_path, payload)
         payload = res.load_json(json_path, restore_arrays=True)
         print(f"[{name}] wrote {json_path} in {wall:.1f} s")
+        if stamp is not None:
+            stamp.parent.mkdir(parents=True, exist_ok=True)
+            stamp.write_text(json_path.name)
     if plot is not None and not args.no_plot:
         fig = plot(payload)
         png, pdf = save_figure(fig, out / name)

@@ -73,6 +73,19 @@ def config_hash(config) -> str:
     return hashlib.sha256(blob).hexdigest()[:16]
 
 
+def code_version(*extra_files) -> str:
+    """A short hash of the library's source (every ``unlearnlab/**/*.py``) and of ``extra_files``
+    (e.g. the experiment module): the "code version" part of a result-cache key."""
+    import unlearnlab
+
+    root = Path(unlearnlab.__file__).resolve().parent
+    h = hashlib.sha256()
+    for path in sorted(root.rglob("*.py")) + [Path(f) for f in extra_files]:
+        h.update(str(path.relative_to(root) if path.is_relative_to(root) else path.name).encode())
+        h.update(Path(path).read_bytes())
+    return h.hexdigest()[:16]
+
+
 def _git(*args) -> str | None:
     try:
         out = subprocess.run(
