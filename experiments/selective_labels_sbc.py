@@ -240,23 +240,24 @@ def plot(payload):
     if not d["gen"]:
         ax.text(0.5, 0.5, "generator arm not run\n(--quick)", ha="center", transform=ax.transAxes)
         return fig
-    for N in sizes:
+    for N, color in zip(sizes, ("tab:blue", "tab:red")):
         g = d["gen"][str(N)]
         dr = np.asarray(g["example_draws"])
-        ax.plot(dr[:, 1], dr[:, 0], ".", ms=3, alpha=0.5, label=f"posterior draws, N = {N}")
-    t = np.asarray(d["gen"][str(sizes[0])]["example_truth"])
-    sig = np.linspace(0.05, max(6.0, 1.2 * float(np.max(dr[:, 1]))), 200)
-    a_true = t[0] / np.sqrt(1 + np.pi * t[1] ** 2 / 8)
-    ax.plot(
-        sig,
-        a_true * np.sqrt(1 + np.pi * sig**2 / 8),
-        "k--",
-        label="constant attenuated\nintercept (lab's derived ridge)",
-    )
-    ax.plot(t[1], t[0], "r*", ms=12, label="truth")
+        t = np.asarray(g["example_truth"])
+        ax.plot(dr[:, 1], dr[:, 0], ".", ms=3, alpha=0.5, color=color, label=f"posterior, N = {N}")
+        sig = np.linspace(0.05, max(6.0, 1.2 * float(np.max(dr[:, 1]))), 200)
+        a_true = t[0] / np.sqrt(1 + np.pi * t[1] ** 2 / 8)
+        ax.plot(
+            sig,
+            a_true * np.sqrt(1 + np.pi * sig**2 / 8),
+            "--",
+            color=color,
+            label=f"its truth's ridge, N = {N}\n(lab's derived approximation)",
+        )
+        ax.plot(t[1], t[0], "*", color=color, mec="k", ms=13, label=f"truth, N = {N}")
     ax.set_xlabel("sigma")
     ax.set_ylabel("beta_Y[0]")
-    ax.set_title("identified set (generator dataset 0)")
+    ax.set_title("identified set: first generator dataset of each size")
     ax.legend(fontsize=6)
     fig.suptitle(
         "Selective-labels model: simulation-based calibration (Talts et al. 2018) and "
@@ -268,6 +269,9 @@ def plot(payload):
 
 def measured(saved: dict) -> dict[str, str]:
     """Markdown blocks of theory/selective_labels_sbc.md, rendered from the saved JSON."""
+    from unlearnlab.lab.results import from_jsonable
+
+    saved = from_jsonable(saved)  # tagged arrays -> NumPy (a no-op on restored payloads)
     d = saved["data"]
     lines = [
         "| N | SBC replicates | min chi-square p | SBC coverage (mean over parameters) | "
