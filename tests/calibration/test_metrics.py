@@ -62,7 +62,7 @@ def test_p10_debiased_l1_less_biased_than_plugin():
 def test_p11_smooth_ece():
     """P11 (documented behaviour): offset predictor p = clip(q + 0.1) with y ~ Bern(q), q ~ U(0, 1),
     N = 20k: smECE in [0.05, 0.12] on 5 seeds; a calibrated predictor (offset 0): smECE < 0.02.
-    (relplot is not installed: the cross-check is skipped.)"""
+    (the definition itself is checked against a direct kernel sum in test_p11.)"""
     f = jax.jit(
         jax.vmap(
             lambda k, d: cal.smooth_ece(*cal.binary_offset(k, 20000, d)[:2]), in_axes=(0, None)
@@ -74,12 +74,28 @@ def test_p11_smooth_ece():
     assert np.all(ok < 0.02), ok
 
 
-def test_p11_smooth_ece_matches_relplot_if_installed():
-    relplot = pytest.importorskip("relplot")
-    p, y, _ = cal.binary_offset(jax.random.key(13), 5000, 0.1)
-    np.testing.assert_allclose(
-        cal.smooth_ece(p, y), relplot.smECE(np.asarray(p), np.asarray(y)), atol=1e-4
-    )
+def _smece_sigma_direct(f, y, sigma, n_t=4001):
+    """Oracle: smECE_sigma by the definition, the reflected kernel summed over every prediction
+    (no binning of the data) on a fine t grid, trapezoid rule."""
+    t = np.linspace(0.0, 1.0, n_t)
+    r = np.zeros_like(t)
+    for k in range(-3, 4):
+        for sgn in (1.0, -1.0):
+            d = t[:, None] - (sgn * f + 2 * k)[None, :]
+            r += (np.exp(-0.5 * (d / sigma) ** 2) * (y - f)[None, :]).sum(1)
+    a = np.abs(r / (len(f) * sigma * np.sqrt(2 * np.pi)))
+    return float((a.sum() - 0.5 * (a[0] + a[-1])) / (n_t - 1))
+
+
+@pytest.mark.parametrize("sigma", [0.03, 0.1])
+def test_p11_smooth_ece_sigma_matches_the_definition(sigma):
+    """smECE_sigma (200-point grid, linear binning) against the definition computed directly
+    (4001-point grid, no binning): within 1e-4, the grid discretisation. relplot's smECE is not
+    the oracle: on the benchmark's CIFAR-100 predictions it is 6% above this definition, while the
+    lab agrees with it to 1e-6 (benchmarks/RESULTS.md, smooth_ece vs relplot)."""
+    p, y, _ = cal.binary_offset(jax.random.key(13), 1500, 0.1)
+    f, yy = np.asarray(p), np.asarray(y, float)
+    assert abs(float(cal.smooth_ece_sigma(p, y, sigma)) - _smece_sigma_direct(f, yy, sigma)) < 1e-4
 
 
 def test_smooth_ece_is_the_fixed_point():
