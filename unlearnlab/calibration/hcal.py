@@ -44,9 +44,9 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from unlearnlab.calibration import _validate as V
 from unlearnlab.calibration import maps as M
 from unlearnlab.calibration import metrics as MT
+from unlearnlab.lab import checks as V
 from unlearnlab.lab.checks import check_int, check_positive, check_probability, is_traced
 from unlearnlab.lab.sorting import SORTS, stable_argsort
 
@@ -119,7 +119,7 @@ def hcal_window_stats(probs, labels, *, window: int = 200, sort: str = "xla"):
     References: official code ``loss/hCalib.py`` (``hcalib_subfunc``, box convolution).
     """
     if not is_traced(probs):
-        n, c = V.probs_labels(probs, labels)
+        n, c = V.check_probs_labels(probs, labels)
         window = _check_window(window, n * c)
         _check_sort(sort)
     _, r, _ = _sorted_residuals(probs, labels, sort)
@@ -258,7 +258,7 @@ def hcal_loss(
     References: official code ``loss/hCalib.py`` (``hcalibration``, ``hcalib_subfunc``).
     """
     if not is_traced(probs):
-        n, c = V.probs_labels(probs, labels)
+        n, c = V.check_probs_labels(probs, labels)
         window = _check_window(window, n * c)
         check_int("n_groups", n_groups, min_value=1)
         if not is_traced(eps):
@@ -390,7 +390,7 @@ def _probs(family, params, logits):
 def hcal_log_probs(model: HCalModel, logits):
     """Log-probabilities of a fitted :class:`HCalModel` on ``logits`` (N, C)."""
     if not is_traced(logits):
-        V.logits_labels(logits, np.zeros(np.shape(logits)[0], np.int32))
+        V.check_logits_labels(logits, np.zeros(np.shape(logits)[0], np.int32))
     return _log_probs(model.family, model.params, logits)
 
 
@@ -478,7 +478,7 @@ def fit_hcal(
     fk = dict(family_kwargs or {})
     selects = (select,) if isinstance(select, str) else tuple(select)
     if not is_traced(logits):
-        n, c = V.logits_labels(logits, labels)
+        n, c = V.check_logits_labels(logits, labels)
         if family not in FAMILIES:
             raise ValueError(f"`family` must be one of {FAMILIES}; got {family!r}.")
         if loss not in ("hcal", "nll"):
@@ -692,7 +692,7 @@ def select_and_fit_hcal(
     for bad in ("family", "family_kwargs"):
         if bad in fit_options:
             raise ValueError(f"pass `{bad}` through `candidates`, not as a fit option.")
-    V.logits_labels(logits, labels)
+    V.check_logits_labels(logits, labels)
     k_sel, k_fit = jax.random.split(key)
     best, best_score, scores = None, np.inf, {}
     for i, cand in enumerate(candidates):

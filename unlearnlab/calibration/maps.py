@@ -29,7 +29,7 @@ import jax.numpy as jnp
 import numpy as np
 from flax import nnx
 
-from unlearnlab.calibration import _validate as V
+from unlearnlab.lab import checks as V
 from unlearnlab.lab.checks import check_array, check_int, check_positive, is_traced
 
 __all__ = [
@@ -199,7 +199,7 @@ def ets_log_prob_of(params, logits, labels):
     if is_traced(logits):
         _check_logits(logits)
     else:
-        V.logits_labels(logits, labels)
+        V.check_logits_labels(logits, labels)
     ell = jax.lax.stop_gradient(jax.nn.log_softmax(logits, axis=-1))
     beta, w = _ets_weights(params)
     ly = jnp.take_along_axis(ell, labels[:, None], axis=1)[:, 0]

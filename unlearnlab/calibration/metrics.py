@@ -29,7 +29,7 @@ from functools import partial
 import jax
 import jax.numpy as jnp
 
-from unlearnlab.calibration import _validate as V
+from unlearnlab.lab import checks as V
 from unlearnlab.lab.checks import check_array, check_int, check_positive, is_traced
 
 __all__ = [
@@ -99,9 +99,9 @@ def reliability_stats(conf, correct, *, n_bins: int = 15, scheme: str = "equal_w
       ``{"count": (n_B,), "conf": (n_B,), "acc": (n_B,)}``; empty bins have ``conf = acc = 0``.
     """
     if not is_traced(conf):
-        V.conf_correct(conf, correct)
-        n_bins = V.n_bins(n_bins)
-        V.scheme(scheme)
+        V.check_conf_correct(conf, correct)
+        n_bins = V.check_int("n_bins", n_bins, min_value=1)
+        V.check_choice("scheme", scheme, ("equal_width", "equal_mass"))
     idx = bin_index(conf, n_bins=n_bins, scheme=scheme)
     cnt, s_conf, s_acc = _bin_sums(conf, correct, idx, n_bins)
     safe = jnp.maximum(cnt, 1.0)
@@ -126,9 +126,9 @@ def binned_ece(conf, correct, *, n_bins: int = 15, scheme: str = "equal_width", 
     References: Guo et al. (2017), Eq. 3 (``p=1``); Kumar et al. (2019), Sec. 2 (``p=2``).
     """
     if not is_traced(conf):
-        V.conf_correct(conf, correct)
-        n_bins = V.n_bins(n_bins)
-        V.scheme(scheme)
+        V.check_conf_correct(conf, correct)
+        n_bins = V.check_int("n_bins", n_bins, min_value=1)
+        V.check_choice("scheme", scheme, ("equal_width", "equal_mass"))
         check_int("p", p, min_value=1)
     idx = bin_index(conf, n_bins=n_bins, scheme=scheme)
     cnt, s_conf, s_acc = _bin_sums(conf, correct, idx, n_bins)
@@ -150,9 +150,9 @@ def ece(probs, labels, n_bins: int = 15, scheme: str = "equal_width"):
     References: Guo et al. (2017), Eq. 3; Naeini et al. (2015).
     """
     if not is_traced(probs):
-        V.probs_labels(probs, labels)
-        n_bins = V.n_bins(n_bins)
-        V.scheme(scheme)
+        V.check_probs_labels(probs, labels)
+        n_bins = V.check_int("n_bins", n_bins, min_value=1)
+        V.check_choice("scheme", scheme, ("equal_width", "equal_mass"))
     conf, correct = top_label(probs, labels)
     return binned_ece(conf, correct, n_bins=n_bins, scheme=scheme)
 
@@ -177,9 +177,9 @@ def classwise_ece(
     if reduce not in ("mean", "sum"):
         raise ValueError(f"`reduce` must be 'mean' or 'sum'; got {reduce!r}.")
     if not is_traced(probs):
-        V.probs_labels(probs, labels)
-        n_bins = V.n_bins(n_bins)
-        V.scheme(scheme)
+        V.check_probs_labels(probs, labels)
+        n_bins = V.check_int("n_bins", n_bins, min_value=1)
+        V.check_choice("scheme", scheme, ("equal_width", "equal_mass"))
     c = probs.shape[1]
     onehot = jax.nn.one_hot(labels, c, dtype=probs.dtype)
     per = jax.vmap(lambda f, y: binned_ece(f, y, n_bins=n_bins, scheme=scheme), in_axes=(1, 1))(
@@ -207,9 +207,9 @@ def debiased_ece_l2sq(conf, correct, *, n_bins: int = 15, scheme: str = "equal_m
     ``calibration.utils`` ``unbiased_l2_ce``.
     """
     if not is_traced(conf):
-        V.conf_correct(conf, correct)
-        n_bins = V.n_bins(n_bins)
-        V.scheme(scheme)
+        V.check_conf_correct(conf, correct)
+        n_bins = V.check_int("n_bins", n_bins, min_value=1)
+        V.check_choice("scheme", scheme, ("equal_width", "equal_mass"))
     idx = bin_index(conf, n_bins=n_bins, scheme=scheme)
     cnt, s_conf, s_acc = _bin_sums(conf, correct, idx, n_bins)
     safe = jnp.maximum(cnt, 1.0)
@@ -237,9 +237,9 @@ def debiased_ece_l1(
     References: Kumar, Liang, Ma (2019), Sec. 5 and ``calibration.utils.normal_debiased_ce``.
     """
     if not is_traced(conf):
-        V.conf_correct(conf, correct)
-        n_bins = V.n_bins(n_bins)
-        V.scheme(scheme)
+        V.check_conf_correct(conf, correct)
+        n_bins = V.check_int("n_bins", n_bins, min_value=1)
+        V.check_choice("scheme", scheme, ("equal_width", "equal_mass"))
         check_int("resamples", resamples, min_value=1)
     idx = bin_index(conf, n_bins=n_bins, scheme=scheme)
     cnt, s_conf, s_acc = _bin_sums(conf, correct, idx, n_bins)
@@ -346,7 +346,7 @@ def smooth_ece_sigma(conf, correct, sigma, *, mesh: int = 200):
     kernel); apple/ml-calibration (relplot) for the grid discretisation.
     """
     if not is_traced(conf):
-        V.conf_correct(conf, correct)
+        V.check_conf_correct(conf, correct)
         check_positive("sigma", sigma)
         check_int("mesh", mesh, min_value=2)
     conf, correct = jnp.asarray(conf), jnp.asarray(correct)
@@ -362,7 +362,7 @@ def smooth_reliability(conf, correct, sigma, *, mesh: int = 200):
       ``(t (mesh,), y_hat (mesh,), density (mesh,))``.
     """
     if not is_traced(conf):
-        V.conf_correct(conf, correct)
+        V.check_conf_correct(conf, correct)
         check_positive("sigma", sigma)
     t = jnp.linspace(0.0, 1.0, mesh, dtype=conf.dtype)
     K = _reflected_kernel(t, t, sigma)
@@ -389,7 +389,7 @@ def smooth_ece(conf, correct, *, sigma=None, mesh: int = 200, iters: int = 30):
     References: Blasiok & Nakkiran (2024), Sec. 4 (the self-consistent bandwidth).
     """
     if not is_traced(conf):
-        V.conf_correct(conf, correct)
+        V.check_conf_correct(conf, correct)
     if sigma is not None:
         return smooth_ece_sigma(conf, correct, sigma, mesh=mesh)
     if not is_traced(conf):
@@ -411,7 +411,7 @@ def ks_error(conf, correct):
     References: Gupta, Rahimi, Ajanthan, Mensink, Sminchisescu, Hartley (2021), Sec. 3 (KS error).
     """
     if not is_traced(conf):
-        V.conf_correct(conf, correct)
+        V.check_conf_correct(conf, correct)
     order = jnp.argsort(conf, stable=True)
     s = jnp.cumsum(conf[order] - correct[order]) / conf.shape[0]
     return jnp.max(jnp.abs(s))
@@ -424,7 +424,7 @@ def nll(log_probs, labels):
     """
     if not is_traced(log_probs):
         check_array("log_probs", log_probs, ndim=2)
-        V.probs_labels(jnp.exp(jnp.asarray(log_probs)), labels, probs_name="exp(log_probs)")
+        V.check_probs_labels(jnp.exp(jnp.asarray(log_probs)), labels, probs_name="exp(log_probs)")
     return -jnp.mean(jnp.take_along_axis(log_probs, labels[:, None], axis=1))
 
 
@@ -434,6 +434,6 @@ def brier(probs, labels):
     References: Brier (1950).
     """
     if not is_traced(probs):
-        V.probs_labels(probs, labels)
+        V.check_probs_labels(probs, labels)
     onehot = jax.nn.one_hot(labels, probs.shape[1], dtype=probs.dtype)
     return jnp.mean(jnp.sum((probs - onehot) ** 2, axis=1))

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
-from unlearnlab.hallucination._validate import check_positive_int_value
 from unlearnlab.lab import checks
+from unlearnlab.lab.checks import check_positive_int_value
 
 __all__ = [
     "hallucination_lower_bound",

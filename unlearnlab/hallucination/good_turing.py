@@ -14,12 +14,8 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
-from unlearnlab.hallucination._validate import (
-    check_counts,
-    check_distribution,
-    check_positive_int_value,
-)
 from unlearnlab.lab import checks
+from unlearnlab.lab.checks import check_counts, check_distribution, check_positive_int_value
 
 __all__ = [
     "monofact_rate",

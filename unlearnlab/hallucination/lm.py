@@ -18,8 +18,8 @@ from typing import NamedTuple
 
 import jax.numpy as jnp
 
-from unlearnlab.hallucination._validate import check_counts
 from unlearnlab.lab import checks
+from unlearnlab.lab.checks import check_counts
 
 __all__ = ["FactLM", "good_turing_lm", "mle_lm", "mixture_lm", "hallucination_rate"]
 

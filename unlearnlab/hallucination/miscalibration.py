@@ -32,14 +32,11 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from unlearnlab.hallucination._validate import (
-    PARTITIONS,
-    check_choice,
-    check_counts,
-    check_distribution,
-)
 from unlearnlab.lab import checks
+from unlearnlab.lab.checks import check_choice, check_counts, check_distribution
 from unlearnlab.lab.sorting import stable_argsort
+
+PARTITIONS = ("level_sets", "equal_mass", "geometric")
 
 __all__ = ["miscalibration"]
 

@@ -18,7 +18,6 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from unlearnlab.hallucination._validate import KINDS, PARTITIONS, check_choice
 from unlearnlab.hallucination.bounds import hallucination_lower_bound
 from unlearnlab.hallucination.good_turing import good_turing_bias, missing_mass, monofact_rate
 from unlearnlab.hallucination.lm import (
@@ -28,13 +27,15 @@ from unlearnlab.hallucination.lm import (
     mixture_lm,
     mle_lm,
 )
-from unlearnlab.hallucination.miscalibration import miscalibration
+from unlearnlab.hallucination.miscalibration import PARTITIONS, miscalibration
 from unlearnlab.hallucination.world import (
+    KINDS,
     sample_fact_distribution,
     sample_training_counts,
     upweight_counts,
 )
 from unlearnlab.lab import checks
+from unlearnlab.lab.checks import check_choice
 from unlearnlab.lab.sweep import run_seeds
 
 __all__ = ["simulate_world", "simulate", "simulate_upweighting"]

@@ -17,8 +17,10 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from unlearnlab.hallucination._validate import KINDS, check_choice, check_counts, check_distribution
 from unlearnlab.lab import checks
+from unlearnlab.lab.checks import check_choice, check_counts, check_distribution
+
+KINDS = ("zipf", "pitman_yor", "pareto")
 
 __all__ = ["sample_fact_distribution", "sample_training_counts", "upweight_counts"]
 

@@ -25,13 +25,9 @@ from unlearnlab.lab.checks import (
     check_int,
     check_nonnegative,
     check_positive,
-    is_traced,
-)
-from unlearnlab.pretraining._checks import (
-    check_factor_params,
-    check_rank,
+    check_shape,
     check_sym_matrix,
-    check_xy,
+    is_traced,
 )
 
 __all__ = [
@@ -57,6 +53,36 @@ __all__ = [
     "sin_theta",
     "simulate_factor_excess",
 ]
+
+
+# Family-specific boundary rules (built on unlearnlab.lab.checks).
+def check_rank(r, d: int) -> int:
+    """``1 <= r < d`` (an integer)."""
+    r = check_int("r", r, min_value=1)
+    if r >= d:
+        raise ValueError(f"`r` must be < d = {d}; got r = {r}.")
+    return r
+
+
+def check_xy(X_lab, y_lab, d: int | None = None) -> tuple[int, int]:
+    """``X_lab`` (n_lab, d) and ``y_lab`` (n_lab,), finite; returns ``(n_lab, d)``."""
+    check_array("X_lab", X_lab, ndim=2)
+    n_lab, dx = np.shape(X_lab)
+    if d is not None and dx != d:
+        raise ValueError(f"`X_lab` must have shape (n_lab, {d}); got {np.shape(X_lab)}.")
+    check_array("y_lab", y_lab, ndim=1)
+    check_shape("y_lab", y_lab, (n_lab,))
+    return n_lab, dx
+
+
+def check_factor_params(B, beta, sig_nu):
+    """``B`` (d, r) finite, ``beta`` (r,) finite, ``sig_nu >= 0``; returns ``(d, r)``."""
+    check_array("B", B, ndim=2)
+    d, r = np.shape(B)
+    check_array("beta", beta, ndim=1)
+    check_shape("beta", beta, (r,))
+    check_nonnegative("sig_nu", sig_nu)
+    return d, r
 
 
 def sample_factor(key, n_samples: int, B, beta, sig_nu):

@@ -23,8 +23,13 @@ from unlearnlab.lab.checks import (
     check_shape,
     is_traced,
 )
-from unlearnlab.selective_labels._validate import check_mask, check_TY, check_X
-from unlearnlab.selective_labels.likelihood import _ll_marginal, _prevalence
+from unlearnlab.selective_labels.likelihood import (
+    _ll_marginal,
+    _prevalence,
+    check_mask,
+    check_TY,
+    check_X,
+)
 from unlearnlab.selective_labels.model import PRIOR_SD
 
 __all__ = [

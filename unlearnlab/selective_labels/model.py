@@ -21,11 +21,13 @@ import numpyro
 import numpyro.distributions as dist
 
 from unlearnlab.lab.checks import check_nonnegative, check_probability, is_traced
-from unlearnlab.selective_labels._validate import check_mask, check_TY, check_X
 from unlearnlab.selective_labels.likelihood import (
     _ll_given_Z,
     _ll_marginal,
     _prevalence,
+    check_mask,
+    check_TY,
+    check_X,
     heckman_loglik,
 )
 
