@@ -170,3 +170,21 @@ def run_case(case: Case) -> dict:
         outcome, detail = classify(fn, arg, kw)
         results.append((arg, label, outcome, detail))
     return {"valid": valid, "results": results}
+
+
+def exempt_non_functions(package: str) -> dict[str, str]:
+    """EXEMPT entries for every public name of ``package`` that is not a function (types, constants,
+    submodules, the CLAIMS tuple), each with its kind as the reason."""
+    import inspect
+
+    mod = importlib.import_module(package)
+    out = {}
+    for n in getattr(mod, "__all__", ()):
+        obj = getattr(mod, n)
+        if inspect.isfunction(obj):
+            continue
+        kind = (
+            "module" if inspect.ismodule(obj) else "type" if isinstance(obj, type) else "constant"
+        )
+        out[f"{package}.{n}"] = f"{kind} ({type(obj).__name__}), not a function"
+    return out

@@ -1,0 +1,35 @@
+import jax
+import jax.numpy as jnp
+
+from tests.contract.harness import Case, exempt_non_functions
+
+CASES = [
+    Case("unlearnlab.lab.all_claims", lambda: dict()),
+    Case(
+        "unlearnlab.lab.claim_result",
+        lambda: dict(measured=0.5, theory=0.4, verdict="pass", detail=""),
+        bad={"verdict": ["maybe"]},
+    ),
+    Case(
+        "unlearnlab.lab.seed_keys",
+        lambda: dict(key=jax.random.PRNGKey(0), n_seeds=3),
+        bad={"n_seeds": [0, -1]},
+    ),
+    Case(
+        "unlearnlab.lab.run_seeds",
+        lambda: dict(fn=lambda k: jax.random.normal(k), key=jax.random.PRNGKey(0), n_seeds=2),
+        bad={"n_seeds": [0, -1]},
+    ),
+    Case(
+        "unlearnlab.lab.run_grid",
+        lambda: dict(
+            fn=lambda k, g: g * jax.random.normal(k),
+            key=jax.random.PRNGKey(0),
+            grid=jnp.array([1.0, 2.0]),
+            n_seeds=2,
+        ),
+        bad={"n_seeds": [0, -1]},
+        ok={"grid": ("nan", "inf", "rank")},
+    ),
+]
+EXEMPT = exempt_non_functions("unlearnlab.lab")
