@@ -9,6 +9,7 @@ CASES = [
         "unlearnlab.lab.claim_result",
         lambda: dict(measured=0.5, theory=0.4, verdict="pass", detail=""),
         bad={"verdict": ["maybe"]},
+        ok={"measured": ("nan", "inf"), "theory": ("nan", "inf")},  # a record, not math
     ),
     Case(
         "unlearnlab.lab.seed_keys",

@@ -58,6 +58,9 @@ _AXIS = "seeds"
 
 def seed_keys(key, n_seeds: int):
     """The per-seed keys used by :func:`run_seeds`: ``jax.random.split(key, n_seeds)``."""
+    from unlearnlab.lab.checks import check_size
+
+    n_seeds = check_size("n_seeds", n_seeds)
     return jax.random.split(key, n_seeds)
 
 
@@ -251,9 +254,14 @@ def run_grid(fn: Callable[[Any, Any], Any], key, grid, n_seeds: int, **kwargs):
     Returns:
       A pytree whose leaves have shape ``(n_seeds, G, ...)``.
     """
+    from unlearnlab.lab.checks import check_size
+
+    check_size("n_seeds", n_seeds)
     sizes = {np.shape(x)[0] for x in jax.tree.leaves(grid)}
     if len(sizes) != 1:
         raise ValueError(f"`grid` leaves must share one leading axis; got sizes {sorted(sizes)}.")
+    if 0 in sizes:
+        raise ValueError("`grid` must hold at least one grid point; got leading axis 0.")
     grid = jax.tree.map(jnp.asarray, grid)
 
     def per_seed(k):
