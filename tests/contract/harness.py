@@ -73,7 +73,7 @@ def _float_leaf_paths(tree):
             hasattr(leaf, "dtype") and np.asarray(leaf).dtype.kind == "f" and np.size(leaf) > 0
         ):
             out.append((i, jax.tree_util.keystr(path)))
-    return leaves, treedef, out
+    return [leaf for _, leaf in leaves], treedef, out
 
 
 def automatic(arg: str, v) -> list[tuple[str, Any]]:

@@ -49,7 +49,17 @@ __all__ = [
 def temperature_nll(beta, logits, labels):
     """:math:`\\mathrm{NLL}(\\beta)=\\frac1N\\sum_i[-\\beta z_{i,y_i}+\\mathrm{logsumexp}(\\beta z_i)]`,
     convex in :math:`\\beta` (its second derivative is the mean variance of :math:`z` under
-    :math:`\\mathrm{softmax}(\\beta z)`) [derived]."""
+    :math:`\\mathrm{softmax}(\\beta z)`) [derived].
+
+    Raises:
+      ValueError: ``beta`` not a finite positive scalar; ``logits`` not a finite (N, C) array;
+        ``labels`` not integers in [0, C) of length N (concrete inputs only).
+    """
+    from unlearnlab.lab.checks import check_positive
+
+    check_positive("beta", beta)
+    V.check_logits_labels(logits, labels)
+    logits, labels = jnp.asarray(logits), jnp.asarray(labels)
     zy = jnp.take_along_axis(logits, labels[:, None], axis=1)[:, 0]
     return jnp.mean(-beta * zy + jax.nn.logsumexp(beta * logits, axis=1))
 
@@ -262,7 +272,10 @@ def fit_isotonic(scores, targets, weights=None):
             check_array("weights", weights, ndim=1)
             if np.shape(weights) != np.shape(scores) or np.any(np.asarray(weights) <= 0):
                 raise ValueError("`weights` must be positive with the shape of `scores`.")
-    w = jnp.ones_like(targets) if weights is None else weights
+        if np.shape(scores)[0] < 1:
+            raise ValueError("`scores` must hold at least one sample.")
+    scores, targets = jnp.asarray(scores), jnp.asarray(targets)
+    w = jnp.ones_like(targets) if weights is None else jnp.asarray(weights)
     order = jnp.argsort(scores, stable=True)
     xs = scores[order]
     return xs, _pav(targets[order], w[order])

@@ -49,9 +49,12 @@ __all__ = [
 ]
 
 
-def _check_logits(logits):
+def _check_logits(logits, params=None):
     if not is_traced(logits):
         check_array("logits", logits, ndim=2)
+        V.check_nonempty("logits", logits)
+    if params is not None:
+        V.check_tree_finite("params", params)
 
 
 def apply_temperature(T, logits):
@@ -111,7 +114,7 @@ def apply_ets(params, logits):
     Returns:
       (N, C) log-probabilities.
     """
-    _check_logits(logits)
+    _check_logits(logits, params)
     ell = jax.nn.log_softmax(logits, axis=-1)
     beta, w = _ets_weights(params)
 
@@ -197,9 +200,10 @@ def ets_log_prob_of(params, logits, labels):
       (N,) log-probabilities.
     """
     if is_traced(logits):
-        _check_logits(logits)
+        _check_logits(logits, params)
     else:
         V.check_logits_labels(logits, labels)
+    V.check_tree_finite("params", params)
     ell = jax.lax.stop_gradient(jax.nn.log_softmax(logits, axis=-1))
     beta, w = _ets_weights(params)
     ly = jnp.take_along_axis(ell, labels[:, None], axis=1)[:, 0]
@@ -221,7 +225,7 @@ def ets_probs(params, logits):
     Returns:
       (N, C) probabilities, rows summing to 1.
     """
-    _check_logits(logits)
+    _check_logits(logits, params)
     ell = jax.lax.stop_gradient(jax.nn.log_softmax(logits, axis=-1))
     beta, w = _ets_weights(params)
     return _ets_mixture(beta, w, ell)
@@ -254,6 +258,9 @@ def pwl_phi(params, x):
     \\mathrm{sp}(s_k)+\\mathrm{sp}(s_j)(x-t_j)` inside [lo, 0] (a gather from the cumulative slopes),
     the same function as the clipped sum of the docstring of :func:`apply_pwl`.
     """
+    V.check_tree_finite("params", params)
+    V.check_finite("x", x)
+    x = jnp.asarray(x)
     s = params["s"]
     lo = jax.lax.stop_gradient(params["lo"]).astype(x.dtype)
     S = s.shape[0]
@@ -287,7 +294,7 @@ def apply_pwl(params, logits):
     Returns:
       (N, C) log-probabilities.
     """
-    _check_logits(logits)
+    _check_logits(logits, params)
     ell = jax.nn.log_softmax(logits, axis=-1)
     return jax.nn.log_softmax(pwl_phi(params, ell), axis=-1)
 
@@ -389,6 +396,8 @@ def mono_mlp_phi(params, x):
     :math:`\\sigma` makes :math:`f_\\psi\\equiv1` the identity in :math:`x`. The result is continuous and
     strictly increasing (:math:`f_\\psi\\ge10^{-3}`).
     """
+    V.check_tree_finite("params", params)
+    V.check_finite("x", x)
     fixed = jax.lax.stop_gradient({k: v for k, v in params.items() if k != "mlp"})
     grid, nodes, weights = fixed["grid"], fixed["nodes"], fixed["weights"]
     f = lambda t: mono_integrand(params["mlp"], t)
@@ -425,6 +434,6 @@ def apply_mono_mlp(params, logits):
     Returns:
       (N, C) log-probabilities.
     """
-    _check_logits(logits)
+    _check_logits(logits, params)
     ell = jax.nn.log_softmax(logits, axis=-1)
     return jax.nn.log_softmax(mono_mlp_phi(params, ell), axis=-1)

@@ -316,6 +316,7 @@ def _labels_for(labels, n, c, name="labels"):
 def check_probs_labels(probs, labels, *, probs_name="probs", labels_name="labels", atol=1e-4):
     """``probs`` (N, C) rows on the simplex; ``labels`` (N,) ints in [0, C); returns ``(N, C)``."""
     check_array(probs_name, probs, ndim=2)
+    check_nonempty(probs_name, probs)
     if not is_traced(probs):
         check_probability_vector(probs_name, probs, axis=1, atol=atol)
     n, c = np.shape(probs)
@@ -325,6 +326,7 @@ def check_probs_labels(probs, labels, *, probs_name="probs", labels_name="labels
 def check_logits_labels(logits, labels, *, name="logits", labels_name="labels"):
     """``logits`` (N, C) finite with C >= 2; ``labels`` (N,) ints in [0, C); returns ``(N, C)``."""
     check_array(name, logits, ndim=2)
+    check_nonempty(name, logits)
     n, c = np.shape(logits)
     if c < 2:
         raise ValueError(f"`{name}` needs at least 2 classes; got shape {np.shape(logits)}.")
