@@ -391,6 +391,7 @@ def hcal_log_probs(model: HCalModel, logits):
     """Log-probabilities of a fitted :class:`HCalModel` on ``logits`` (N, C)."""
     if not is_traced(logits):
         V.check_logits_labels(logits, np.zeros(np.shape(logits)[0], np.int32))
+    V.check_tree_finite("model", model.params)
     return _log_probs(model.family, model.params, logits)
 
 

@@ -109,6 +109,8 @@ def mixture_lm(g_gt: FactLM, g_mle: FactLM, lam) -> FactLM:
       :class:`FactLM`.
     """
     checks.check_probability("lam", lam)
+    checks.check_tree_finite("g_gt", g_gt)
+    checks.check_tree_finite("g_mle", g_mle)
     checks.check_shape("g_mle.g_obs", g_mle.g_obs, jnp.shape(g_gt.g_obs))
     return FactLM(
         lam * jnp.asarray(g_gt.g_obs) + (1 - lam) * jnp.asarray(g_mle.g_obs),

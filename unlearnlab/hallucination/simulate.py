@@ -67,6 +67,7 @@ def _world(key, m, n, alpha, h_over_f, delta, kind, d):
 def _validate(m, n, h_over_f, delta, kind, partition, b, eps, c_smooth):
     m = checks.check_int("m", m, min_value=1)
     n = checks.check_int("n", n, min_value=1)
+    checks.check_finite("h_over_f", h_over_f)
     h_over_f = float(h_over_f)
     if not h_over_f >= 1.0:
         raise ValueError(
@@ -188,6 +189,8 @@ def simulate(
     alphas = jnp.atleast_1d(jnp.asarray(alphas, jnp.result_type(float)))
     lams = jnp.atleast_1d(jnp.asarray(lams, jnp.result_type(float)))
     checks.check_array("alphas", alphas, ndim=1)
+    checks.check_nonempty("alphas", alphas)
+    checks.check_nonempty("lams", lams)
     checks.check_probability("lams", lams)
 
     def per_seed(k):
@@ -244,6 +247,7 @@ def simulate_upweighting(
     m, n, h_over_f, b = _validate(m, n, h_over_f, delta, kind, partition, b, eps, c_smooth)
     fracs = jnp.atleast_1d(jnp.asarray(fracs, jnp.result_type(float)))
     checks.check_probability("fracs", fracs)
+    checks.check_nonempty("fracs", fracs)
     checks.check_int("copies", copies, min_value=0)
 
     def per_seed(k):

@@ -87,6 +87,7 @@ def sample_fact_distribution(
     m = checks.check_int("m", m, min_value=1)
     check_choice("kind", kind, KINDS)
     checks.check_finite("alpha", alpha)
+    checks.check_finite("d", d)
     if kind == "zipf":
         checks.check_nonnegative("alpha", alpha)
     elif kind == "pareto":
