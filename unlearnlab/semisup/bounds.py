@@ -68,6 +68,8 @@ def bound_thm41(d, n_lab, n_unlab, alpha, delta, mu0_norm, sigma0, gamma, C=1.0)
 
 def thm42_prefactor(mu0_norm, sigma0):
     """The prefactor ``exp(-||mu_0||^2 / (4 sigma_0^2)) / sqrt(2 sigma_0 sqrt(2 pi))`` of Thm 4.2."""
+    check_in_range("mu0_norm", mu0_norm, 0, None)
+    check_in_range("sigma0", sigma0, 0, None, lo_open=True)
     mu0_norm, sigma0 = _f(mu0_norm), _f(sigma0)
     return jnp.exp(-(mu0_norm**2) / (4 * sigma0**2)) / jnp.sqrt(2 * sigma0 * math.sqrt(2 * math.pi))
 

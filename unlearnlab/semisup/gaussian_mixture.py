@@ -85,6 +85,8 @@ def sample_gmm2(key, n_samples: int, mu, sigma) -> tuple[jax.Array, jax.Array]:
     n_samples = check_int("n_samples", n_samples, min_value=0)
     mu = _float(mu)
     check_array("mu", mu, ndim=1)
+    if np.shape(mu)[0] < 1:
+        raise ValueError(f"`mu` must be non-empty (d >= 1); got shape {np.shape(mu)}.")
     check_positive("sigma", sigma)
     ky, kx = jax.random.split(key)
     y = jnp.where(jax.random.bernoulli(ky, 0.5, (n_samples,)), 1.0, -1.0).astype(mu.dtype)
@@ -105,6 +107,11 @@ def sample_unlabeled(key, n_unlab: int, mu1, sigma1) -> jax.Array:
     Returns:
       ``X'`` of shape ``(n_unlab, d)``.
     """
+    n_unlab = check_int("n_unlab", n_unlab, min_value=0)
+    check_array("mu1", mu1, ndim=1)
+    if np.shape(mu1)[0] < 1:
+        raise ValueError(f"`mu1` must be non-empty (d >= 1); got shape {np.shape(mu1)}.")
+    check_positive("sigma1", sigma1)
     return sample_gmm2(key, n_unlab, mu1, sigma1)[0]
 
 
