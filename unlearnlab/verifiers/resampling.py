@@ -55,7 +55,15 @@ __all__ = [
 
 def _check_rcs(r, c, s):
     check_array("r", r, ndim=(0, 1))
+    if np.ndim(r) == 1 and np.shape(r)[0] < 1:
+        raise ValueError("`r` must hold at least one type; got shape (0,).")
     check_probability("r", r)
+    for name, v in (("c", c), ("s", s)):
+        if np.ndim(v) and np.shape(v) != np.shape(r):
+            raise ValueError(
+                f"`{name}` must be a scalar or have the shape of `r` {np.shape(r)}; "
+                f"got {np.shape(v)}."
+            )
     check_probability("c", c)
     check_probability("s", s)
 
