@@ -247,6 +247,8 @@ def heckman_loglik(beta_Y, beta_T, rho, sigma, X, T, Y):
     check_TY(T, Y, N, binary_Y=False)
     check_shape("beta_Y", beta_Y, (M,))
     check_shape("beta_T", beta_T, (M,))
+    check_array("beta_Y", beta_Y)
+    check_array("beta_T", beta_T)
     if not is_traced(sigma):
         check_positive("sigma", sigma)
         if not is_traced(rho) and not abs(float(rho)) < float(sigma):

@@ -31,6 +31,8 @@ __all__ = [
 
 def standardised_features(key, N: int, M: int, dtype=None):
     """(N, M) features: an intercept column of ones, then M-1 empirically standardised normals."""
+    N = check_int("N", N, min_value=2)
+    M = check_int("M", M, min_value=1)
     dtype = dtype or jnp.result_type(float)
     x = jax.random.normal(key, (N, M - 1), dtype)
     x = (x - x.mean(0)) / x.std(0)
@@ -138,6 +140,9 @@ def simulate_heckman(key, N: int, M: int, beta_Y, beta_T, rho, sigma) -> dict:
     M = check_int("M", M, min_value=1)
     check_shape("beta_Y", beta_Y, (M,))
     check_shape("beta_T", beta_T, (M,))
+    check_array("beta_Y", beta_Y)
+    check_array("beta_T", beta_T)
+    check_array("rho", rho)
     if not is_traced(sigma):
         check_positive("sigma", sigma)
         if not is_traced(rho) and not abs(float(rho)) < float(sigma):
