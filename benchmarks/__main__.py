@@ -69,9 +69,11 @@ def render(rows, meta) -> str:
         by.setdefault(r["benchmark"], []).append(r)
     summary = {"met": 0, "missed": 0, "reported": 0}
     for name, rs in by.items():
+        runs = sorted({r["run_utc"] for r in rs if r.get("run_utc")})
         lines += [
             f"## {name}",
             "",
+            *([f"Measured in the run of {', '.join(runs)}.", ""] if runs else []),
             "| case | lab [s] | reference [s] | reference | ratio | cpu ratio | goal | verdict | compile [s] | notes |",
             "|---|---|---|---|---|---|---|---|---|---|",
         ]
@@ -98,6 +100,12 @@ def main(argv=None) -> int:
     p.add_argument("--quick", action="store_true", help="small sizes (CI-friendly)")
     p.add_argument("--only", nargs="*", default=None, help="benchmark modules to run")
     p.add_argument("--out", type=Path, default=HERE)
+    p.add_argument(
+        "--merge",
+        action="store_true",
+        help="with --only: keep the other modules' rows from the existing results JSON (each row "
+        "notes the run it comes from)",
+    )
     args = p.parse_args(argv)
 
     import jax
@@ -124,6 +132,24 @@ def main(argv=None) -> int:
             errors[name] = "".join(traceback.format_exception_only(type(e), e)).strip()
             print(f"[bench] {name} FAILED: {errors[name]}", file=sys.stderr, flush=True)
     m = manifest(None, name="benchmarks", timings={"total_s": time.perf_counter() - t0})
+    for r in rows:
+        r.setdefault("run_utc", m["utc"])
+    suffix = "-quick" if args.quick else ""
+    if args.merge and args.only:
+        import json
+
+        old_path = args.out / f"results{suffix}.json"
+        if old_path.exists():
+            old = json.loads(old_path.read_text())
+            # a table re-measured now replaces the old one; a table skipped now (e.g. torch not
+            # installed) keeps its earlier measurement
+            skipped = {r["benchmark"] for r in rows if r.get("case") == "skipped"}
+            rows = [r for r in rows if r["benchmark"] not in skipped]
+            fresh = {r["benchmark"] for r in rows}
+            kept = [r for r in old["rows"] if r["benchmark"] not in fresh]
+            for r in kept:
+                r.setdefault("run_utc", old.get("manifest", {}).get("utc", "an earlier run"))
+            rows = kept + rows
     meta = {
         "machine": m["machine"],
         "versions": m["versions"],
@@ -133,7 +159,6 @@ def main(argv=None) -> int:
         "quick": args.quick,
         "total_s": time.perf_counter() - t0,
     }
-    suffix = "-quick" if args.quick else ""
     text = render(rows, meta)
     if errors:
         text += "\n## Failed benchmarks\n\n" + "\n".join(f"- {k}: {v}" for k, v in errors.items())
