@@ -141,16 +141,6 @@ CASES = [
     ),
     Case(P + "optimal_k_two_type", lambda: dict(**RCS, prior=PRIOR, cost=0.1), bad=PRC),
     Case(
-        P + "simulate_resampling",
-        lambda: dict(key=K, **RCS, prior=PRIOR, K=3, n_tasks=20),
-        bad={**PRC, "K": [-1], "n_tasks": [0, -1]},
-    ),
-    Case(
-        P + "mc_outcomes",
-        lambda: dict(sim=_sim(), Ks=np.array([1, 2]), cost=0.1),
-        bad={"Ks": [np.array([0, 9])], "cost": [-1.0]},
-    ),
-    Case(
         P + "empirical_ceiling",
         lambda: dict(pass_weak=np.array([0.5, 0.2]), pass_strong=np.array([0.6, 0.3])),
         bad={"pass_weak": [np.array([1.5, 0.2])]},

@@ -166,6 +166,8 @@ def run_case(case: Case) -> dict:
     except Exception as e:  # noqa: BLE001
         valid = f"valid call raised {type(e).__name__}: {str(e)[:200]}"
     results = []
+    if valid != "ok":
+        return {"valid": valid, "results": results}
     for arg, label, kw in malformed(case, case.make()):
         outcome, detail = classify(fn, arg, kw)
         results.append((arg, label, outcome, detail))
