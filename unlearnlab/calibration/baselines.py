@@ -99,6 +99,11 @@ def fit_temperature(
     if not is_traced(logits):
         V.check_logits_labels(logits, labels)
         check_int("iters", iters, min_value=1)
+    V.check_positive("beta_min", beta_min)
+    V.check_positive("beta_max", beta_max)
+    if not is_traced(beta_min) and not is_traced(beta_max) and not beta_max > beta_min:
+        raise ValueError(f"`beta_max` must be > `beta_min`; got {beta_max} <= {beta_min}.")
+    logits, labels = jnp.asarray(logits), jnp.asarray(labels)
     zy = jnp.take_along_axis(logits, labels[:, None], axis=1)[:, 0]
     dt = logits.dtype
     lo, hi = jnp.asarray(beta_min, dt), jnp.asarray(beta_max, dt)

@@ -318,7 +318,15 @@ def hcal_noise_floor(probs, window: int = 200):
     all events (the mean absolute value of a centred normal with the window's variance).
 
     Args: probs: (N, C). window: :math:`w`. Returns: scalar.
+
+    Raises: ValueError: ``probs`` not a non-empty (N, C) array of probability rows; ``window`` not
+    an integer >= 1.
     """
+    if not is_traced(probs):
+        V.check_array("probs", probs, ndim=2)
+        V.check_nonempty("probs", probs)
+        V.check_probability_vector("probs", probs, axis=1, atol=1e-4)
+    check_int("window", window, min_value=1)
     sig = jnp.sqrt(jnp.mean(probs * (1 - probs)))
     return jnp.sqrt(2 / jnp.pi) * sig / jnp.sqrt(window + 1.0)
 
