@@ -240,7 +240,7 @@ CASES = [
     Case(
         P + "binary_offset",
         lambda: dict(key=K, n=20, delta=0.1),
-        bad={"n": [0, -1], "delta": [-0.6, 0.6]},
+        bad={"n": [0, -1], "delta": [-1.5, 1.5]},
     ),
     Case(
         P + "top_label_truth",

@@ -14,7 +14,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from unlearnlab.lab.checks import check_int, check_positive
+from unlearnlab.lab.checks import check_in_range, check_int, check_positive
 
 __all__ = ["known_map", "binary_offset", "top_label_truth"]
 
@@ -42,6 +42,7 @@ def known_map(key, n: int, C: int, beta_true: float = 1.0, tau: float = 2.5):
 def binary_offset(key, n: int, delta: float = 0.1):
     """Binary predictor off by ``delta``: returns ``(p (n,), y (n,) float, q (n,) true prob.)``."""
     n = check_int("n", n, min_value=1)
+    check_in_range("delta", delta, -1.0, 1.0)
     kq, ky = jax.random.split(key)
     q = jax.random.uniform(kq, (n,))
     y = (jax.random.uniform(ky, (n,)) < q).astype(q.dtype)
@@ -54,6 +55,9 @@ def top_label_truth(key, n: int, C: int, beta_true: float, tau: float = 2.5):
     \\mathrm{softmax}(s)_{\\arg\\max z}`. ``binned_ece(conf, q_top)`` at large ``n`` is the population
     binned calibration error (no label noise)."""
     n = check_int("n", n, min_value=1)
+    C = check_int("C", C, min_value=2)
+    check_positive("beta_true", beta_true)
+    check_positive("tau", tau)
     s = tau * jax.random.normal(key, (n, C))
     p = jax.nn.softmax(s / beta_true, axis=1)
     q = jax.nn.softmax(s, axis=1)
