@@ -86,7 +86,7 @@ CASES = [
         bad={**BINS, "reduce": ["x"]},
     ),
     Case(
-        P + "binned_ece", lambda: cc(n_bins=5, scheme="equal_width", p=1), bad={**BINS, "p": [0, 3]}
+        P + "binned_ece", lambda: cc(n_bins=5, scheme="equal_width", p=1), bad={**BINS, "p": [0]}
     ),
     Case(
         P + "bin_index",

@@ -70,7 +70,18 @@ def top_label(probs, labels):
 
 
 def bin_index(conf, *, n_bins: int = 15, scheme: str = "equal_width"):
-    """The bin of each confidence under ``scheme`` (see the module docstring). Returns (N,) int32."""
+    """The bin of each confidence under ``scheme`` (see the module docstring). Returns (N,) int32.
+
+    Raises: ValueError: ``conf`` not a non-empty 1-D array in [0, 1]; ``n_bins`` < 1; unknown
+    ``scheme`` (concrete inputs only).
+    """
+    if not is_traced(conf):
+        check_array("conf", conf, ndim=1)
+        V.check_nonempty("conf", conf)
+        V.check_probability("conf", conf)
+        n_bins = V.check_int("n_bins", n_bins, min_value=1)
+        V.check_choice("scheme", scheme, ("equal_width", "equal_mass"))
+        conf = jnp.asarray(conf)
     n = conf.shape[0]
     if scheme == "equal_width":
         return jnp.clip(jnp.floor(conf * n_bins), 0, n_bins - 1).astype(jnp.int32)
@@ -364,6 +375,7 @@ def smooth_reliability(conf, correct, sigma, *, mesh: int = 200):
     if not is_traced(conf):
         V.check_conf_correct(conf, correct)
         check_positive("sigma", sigma)
+        check_int("mesh", mesh, min_value=2)
     t = jnp.linspace(0.0, 1.0, mesh, dtype=conf.dtype)
     K = _reflected_kernel(t, t, sigma)
     n = conf.shape[0]
