@@ -3,6 +3,7 @@
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -148,6 +149,7 @@ def test_equivariance(seed, lam, T):
 
 
 # ---------------------------------------------------------------- statistical: proportions
+@pytest.mark.slow
 def test_proportion_recovery(key):
     """Statistical: |pi_hat - p|_1 decays like the multinomial sampling noise, slope ~ -1/2.
 

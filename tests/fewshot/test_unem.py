@@ -62,6 +62,7 @@ def test_gradients_finite_nonzero_and_match_finite_differences(key, kind):
 
 
 # ---------------------------------------------------------------- best lambda per family
+@pytest.mark.slow
 def test_best_lambda_depends_on_family(key):
     """Statistical: GEM's best lambda (T = 1) differs between two task families.
 
