@@ -14,7 +14,7 @@ RATES = {"rho0": [-0.1, 1.5], "rho1": [-0.1, 1.5]}
 RCS = dict(r=R, c=C, s=S)
 PRC = {"r": [R + 1.0], "c": [C + 1.0], "s": [-S], "prior": [np.array([0.7, 0.7])], "cost": [-1.0]}
 MASK = np.array([[1, 0, 0], [0, 1, 1]], bool)
-THETA = np.zeros((2, 3))
+THETA = np.zeros(3)
 
 
 def _env():
@@ -95,7 +95,7 @@ CASES = [
     Case(P + "softmax_bandit_logp", lambda: dict(theta=np.zeros(3), a=1), bad={"a": [3, -1]}),
     Case(P + "score", lambda: dict(theta=np.zeros(3), a=1), bad={"a": [3, -1]}),
     Case(P + "clean_value", lambda: dict(theta=THETA, env=_env())),
-    Case(P + "exact_clean_grad", lambda: dict(theta=THETA, correct_mask=MASK, prompt_probs=None)),
+    Case(P + "exact_clean_grad", lambda: dict(theta=THETA, correct_mask=MASK[0], prompt_probs=None)),
     Case(
         P + "expected_update",
         lambda: dict(theta=THETA, env=_env(), mode="backward"),
@@ -139,11 +139,13 @@ CASES = [
         lambda: dict(**RCS, prior=PRIOR, cost=0.1, k_max=5),
         bad={**PRC, "k_max": [-1]},
     ),
-    Case(P + "optimal_k_two_type", lambda: dict(**RCS, prior=PRIOR, cost=0.1), bad=PRC),
     Case(
         P + "empirical_ceiling",
-        lambda: dict(pass_weak=np.array([0.5, 0.2]), pass_strong=np.array([0.6, 0.3])),
-        bad={"pass_weak": [np.array([1.5, 0.2])]},
+        lambda: dict(
+            pass_weak=np.array([[1.0, 0.0], [0.0, 1.0]]),
+            pass_strong=np.array([[1.0, 1.0], [0.0, 1.0]]),
+        ),
+        bad={"pass_weak": [np.array([[1.5, 0.0], [0.0, 1.0]])]},
     ),
 ]
 EXEMPT = exempt_non_functions("unlearnlab.verifiers")
