@@ -335,8 +335,11 @@ def _round_to_grid(conf, values, mesh):
     x = conf * (mesh - 1)
     lo = jnp.clip(jnp.floor(x), 0, mesh - 2).astype(jnp.int32)
     frac = x - lo
-    g = jax.ops.segment_sum(values * (1 - frac), lo, num_segments=mesh)
-    return g + jax.ops.segment_sum(values * frac, lo + 1, num_segments=mesh)
+    # one scatter-add of both linear-binning weights (a scatter pass is the cost on CPU)
+    idx = jnp.concatenate([lo, lo + 1])
+    return jax.ops.segment_sum(
+        jnp.concatenate([values * (1 - frac), values * frac]), idx, num_segments=mesh
+    )
 
 
 def smooth_ece_sigma(conf, correct, sigma, *, mesh: int = 200):
@@ -360,8 +363,7 @@ def smooth_ece_sigma(conf, correct, sigma, *, mesh: int = 200):
         V.check_conf_correct(conf, correct)
         check_positive("sigma", sigma)
         check_int("mesh", mesh, min_value=2)
-    conf, correct = jnp.asarray(conf), jnp.asarray(correct)
-    return _smooth_ece_sigma(conf, correct, jnp.asarray(sigma, conf.dtype), mesh=int(mesh))
+    return _smooth_ece_sigma(conf, correct, sigma, mesh=int(mesh))
 
 
 def smooth_reliability(conf, correct, sigma, *, mesh: int = 200):
