@@ -85,9 +85,7 @@ CASES = [
         lambda: dict(**pl(), n_bins=5, reduce="mean", scheme="equal_width"),
         bad={**BINS, "reduce": ["x"]},
     ),
-    Case(
-        P + "binned_ece", lambda: cc(n_bins=5, scheme="equal_width", p=1), bad={**BINS, "p": [0]}
-    ),
+    Case(P + "binned_ece", lambda: cc(n_bins=5, scheme="equal_width", p=1), bad={**BINS, "p": [0]}),
     Case(
         P + "bin_index",
         lambda: dict(conf=CONF, n_bins=5, scheme="equal_width"),

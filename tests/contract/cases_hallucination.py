@@ -81,7 +81,9 @@ CASES = [
         lambda: dict(g_unseen_total=0.3, n_unobs_facts=3, n_hallucinations=16),
         bad={"g_unseen_total": [-0.1, 1.5], "n_unobs_facts": [-1], "n_hallucinations": [0, -1]},
     ),
-    Case(P + "miscalibration", _misc, bad={"partition": ["x"], "n_hallucinations": [0, -1]}, ok=OKC),
+    Case(
+        P + "miscalibration", _misc, bad={"partition": ["x"], "n_hallucinations": [0, -1]}, ok=OKC
+    ),
     Case(
         P + "hallucination_lower_bound",
         lambda: dict(mf=0.3, miscal=0.1, s=2.0, n=100, delta=0.1),

@@ -95,7 +95,9 @@ CASES = [
     Case(P + "softmax_bandit_logp", lambda: dict(theta=np.zeros(3), a=1), bad={"a": [3, -1]}),
     Case(P + "score", lambda: dict(theta=np.zeros(3), a=1), bad={"a": [3, -1]}),
     Case(P + "clean_value", lambda: dict(theta=THETA, env=_env())),
-    Case(P + "exact_clean_grad", lambda: dict(theta=THETA, correct_mask=MASK[0], prompt_probs=None)),
+    Case(
+        P + "exact_clean_grad", lambda: dict(theta=THETA, correct_mask=MASK[0], prompt_probs=None)
+    ),
     Case(
         P + "expected_update",
         lambda: dict(theta=THETA, env=_env(), mode="backward"),
