@@ -167,8 +167,26 @@ def _edge_index(edges, x):
 
 
 def apply_histogram_binning(edges, values, conf):
-    """The binned value of each score: ``values[bin(conf)]`` (bins ``[e_b, e_{b+1})``, last closed)."""
-    return values[_edge_index(edges, conf)]
+    """The binned value of each score: ``values[bin(conf)]`` (bins ``[e_b, e_{b+1})``, last closed).
+
+    Raises: ValueError: ``edges`` not a finite non-decreasing (B+1,) array with B >= 1; ``values``
+    not a (B,) array in [0, 1]; ``conf`` not finite in [0, 1] (concrete inputs only).
+    """
+    if not is_traced(edges) and not is_traced(values):
+        check_array("edges", edges, ndim=1)
+        if np.shape(edges)[0] < 2 or np.any(np.diff(np.asarray(edges)) < 0):
+            raise ValueError(
+                f"`edges` must be non-decreasing with >= 2 entries; got {np.shape(edges)}."
+            )
+        check_array("values", values, ndim=1)
+        if np.shape(values)[0] != np.shape(edges)[0] - 1:
+            raise ValueError(
+                f"`values` must have one entry per bin ({np.shape(edges)[0] - 1}); got {np.shape(values)}."
+            )
+        V.check_probability("values", values)
+    if not is_traced(conf):
+        V.check_probability("conf", conf)
+    return jnp.asarray(values)[_edge_index(edges, conf)]
 
 
 def apply_top_label_binning(edges, values, probs):
