@@ -57,10 +57,18 @@ def test_cases_files_load():
 
 
 def test_every_public_name_has_a_case_or_exemption():
+    """Every public name has a case or an exemption, except the recorded debt
+    (``known_gaps.MISSING_CASES``), which may only shrink."""
+    from tests.contract.known_gaps import MISSING_CASES
+
     public = public_names()
-    missing = sorted(public - set(CASES) - set(EXEMPT))
+    missing = sorted(public - set(CASES) - set(EXEMPT) - MISSING_CASES)
     assert not missing, (
         f"{len(missing)} public names without a Case or EXEMPT entry:\n" + "\n".join(missing)
+    )
+    settled = sorted(n for n in MISSING_CASES if n in CASES or n in EXEMPT or n not in public)
+    assert not settled, "remove from known_gaps.MISSING_CASES (now covered or gone):\n" + "\n".join(
+        settled
     )
 
 
@@ -70,7 +78,23 @@ def test_no_case_for_a_name_that_is_not_public():
     assert not stale, "cases for names not in any __all__:\n" + "\n".join(stale)
 
 
-@pytest.mark.parametrize("name", sorted(CASES))
+def _contract_params():
+    from tests.contract.known_gaps import KNOWN_FAILING
+
+    return [
+        pytest.param(
+            n,
+            marks=pytest.mark.xfail(
+                strict=True, reason="recorded contract gap (tests/contract/known_gaps.py)"
+            ),
+        )
+        if n in KNOWN_FAILING
+        else n
+        for n in sorted(CASES)
+    ]
+
+
+@pytest.mark.parametrize("name", _contract_params())
 def test_contract(name):
     from tests.contract.harness import run_case
 
