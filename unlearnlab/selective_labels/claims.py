@@ -89,7 +89,9 @@ CLAIMS = (
     ),
 )
 
-_SBC = "Talts, Betancourt, Simpson, Vehtari & Gelman 2018, SBC, arXiv 1804.06788; model of " + _PAPER
+_SBC = (
+    "Talts, Betancourt, Simpson, Vehtari & Gelman 2018, SBC, arXiv 1804.06788; model of " + _PAPER
+)
 SBC_CLAIMS = (
     Claim(
         id="selective_labels_sbc.sbc_uniform",
