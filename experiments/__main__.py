@@ -3,7 +3,8 @@
 * no argument or ``list``: list every experiment with its one-line description;
 * ``all [flags]``: run every experiment (flags such as ``--quick`` or ``--force`` are passed on),
   with a progress bar over experiments, then write the report;
-* ``report``: write ``paper_figures/REPORT.md`` from the experiments' saved JSON;
+* ``report [--check]``: write ``paper_figures/REPORT.md``, the README table and the theory notes'
+  measured blocks from the experiments' saved JSON (``--check``: write nothing, exit 1 if stale);
 * ``<name> [flags]``: run one experiment (same as ``python -m experiments.<name>``).
 """
 
@@ -36,8 +37,8 @@ def _write_report(argv):
         report = importlib.import_module("experiments._report")
     except ModuleNotFoundError:
         print("no report module yet")
-        return
-    report.main(argv)
+        return 0
+    return report.main(argv) or 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -55,8 +56,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     cmd, rest = argv[0], argv[1:]
     if cmd == "report":
-        _write_report(rest)
-        return 0
+        return _write_report(rest)
     if cmd == "all":
         from tqdm.auto import tqdm
 

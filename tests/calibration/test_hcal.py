@@ -85,6 +85,7 @@ def _seed_stats(keys, beta, window, n=2000, c=10, tau=2.5):
     return jax.jit(jax.vmap(one))(keys)
 
 
+@pytest.mark.claim("hcal_window.bound_calibrated")
 def test_p4_h_bound_holds_for_calibrated_predictor():
     """P4 (bound w.p. >= 1 - delta): calibrated predictor (beta = 1), N = 2000, C = 10, w = 200,
     delta = 0.05, 20 seeds. (a) mean fraction of windows with T_j > h(delta) <= delta + 0.02 (the
@@ -100,6 +101,7 @@ def test_p4_h_bound_holds_for_calibrated_predictor():
     assert ok
 
 
+@pytest.mark.claim("hcal_window.noise_floor")
 def test_p5_noise_floor():
     """P5 (derived proposition): a calibrated predictor's mean T_j lies in [0.5, 1.5] x the noise
     floor sqrt(2/pi) sigma_bar / sqrt(w + 1) (tau = 2.5; 10 seeds; the band is the spec's, it
@@ -109,6 +111,7 @@ def test_p5_noise_floor():
     assert np.all((ratio > 0.5) & (ratio < 1.5)), ratio
 
 
+@pytest.mark.claim("hcal_window.separates")
 def test_p6_h_loss_separates_miscalibration():
     """P6 (derived proposition): the h-loss of a beta = 0.5 predictor is > 2x the loss of the
     calibrated predictor on the same scores, on all 5 seeds (measured ~4x)."""

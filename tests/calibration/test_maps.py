@@ -45,6 +45,7 @@ _apply = {
 }
 
 
+@pytest.mark.claim("hcal.accuracy_preserved")
 @settings(max_examples=200)
 @given(
     seed=st.integers(0, 2**31 - 1),

@@ -26,6 +26,7 @@ gem_run_jit = jax.jit(gem_run, static_argnames=("n_classes", "n_iter"))
 
 
 # ---------------------------------------------------------------- invariant: monotone objective
+@pytest.mark.claim("unem.monotone")
 def test_objective_monotone_per_block(key):
     """Invariant (exact block minimisers): F never increases after the E, pi or M block.
 
@@ -82,6 +83,7 @@ def _numpy_em_step(z_s, y_s, z_q, w, pi):
     return r, pi_new, w_new
 
 
+@pytest.mark.claim("unem.em_reduction")
 def test_em_reduction_lambda_T_one(key):
     """Exact identity: gem_layer at lam = T = 1 equals a textbook EM step (float64, 1e-12)."""
     K = SPEC.n_classes
@@ -149,6 +151,7 @@ def test_equivariance(seed, lam, T):
 
 
 # ---------------------------------------------------------------- statistical: proportions
+@pytest.mark.claim("unem.proportions")
 @pytest.mark.slow
 def test_proportion_recovery(key):
     """Statistical: |pi_hat - p|_1 decays like the multinomial sampling noise, slope ~ -1/2.

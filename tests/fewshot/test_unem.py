@@ -27,6 +27,7 @@ SMALL = TaskSpec(n_classes=6, k_eff=3, shot=3, n_query=20, dim=5, sep=0.8, noise
 
 
 # ---------------------------------------------------------------- gradients
+@pytest.mark.claim("unem.first_layer_lambda_inert")
 @pytest.mark.parametrize("kind", ["nll", "paper_code"])
 def test_gradients_finite_nonzero_and_match_finite_differences(key, kind):
     """Exact (float64): grad of unem_loss is finite, nonzero for every parameter except gamma_1,
@@ -62,6 +63,7 @@ def test_gradients_finite_nonzero_and_match_finite_differences(key, kind):
 
 
 # ---------------------------------------------------------------- best lambda per family
+@pytest.mark.claim("unem.best_lambda_depends_on_family")
 @pytest.mark.slow
 def test_best_lambda_depends_on_family(key):
     """Statistical: GEM's best lambda (T = 1) differs between two task families.
@@ -98,6 +100,7 @@ def test_best_lambda_depends_on_family(key):
 
 
 # ---------------------------------------------------------------- learned vs default vs grid
+@pytest.mark.claim("unem.learned_not_worse")
 @pytest.mark.slow
 def test_learned_not_worse_than_default_and_shift(key):
     """Statistical (slow): learned UNEM is not worse than GEM(lam = T = 1) on held-out tasks, and

@@ -85,6 +85,7 @@ def test_missing_mass_and_count_of_counts(counts):
 # ---- exact identity (enumeration oracle) ------------------------------------------------------
 
 
+@pytest.mark.claim("hallucination_monofact.gt_bias_identity")
 @pytest.mark.parametrize("p,n", [([0.5, 0.3, 0.2], 4), ([0.7, 0.1, 0.1, 0.1], 3), ([0.25] * 4, 5)])
 def test_good_turing_bias_enumeration(p, n):
     """E[N1/n] - E[MM] = sum p^2 (1-p)^(n-1), with expectations by enumerating all n-samples."""

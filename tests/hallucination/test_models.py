@@ -128,6 +128,7 @@ def test_level_set_miscalibration_is_half_l1_of_bin_masses():
     assert got == pytest.approx(ref, abs=1e-12)
 
 
+@pytest.mark.claim("hallucination_monofact.mle_calibration")
 @pytest.mark.parametrize("rule,kw", RULES)
 def test_calibration_sanity(rule, kw):
     """(i) The coarsening g' = p^Pi(g) is perfectly calibrated on its level sets (Miscal = 0);
@@ -170,6 +171,7 @@ def test_calibration_sanity(rule, kw):
             assert hr == pytest.approx(lam * hr_gt, abs=1e-15)
 
 
+@pytest.mark.claim("hallucination_monofact.gt_tightness")
 def test_good_turing_tightness():
     """Good-Turing model: HR = MF |H| / (|H| + |F ∩ U|) exactly; HR - MF -> 0 as |H|/|F| grows."""
     m = 2000
@@ -211,6 +213,7 @@ def test_good_turing_lm_closed_form():
 # ---- derived deterministic inequality ----------------------------------------------------------
 
 
+@pytest.mark.claim("hallucination_monofact.tradeoff_floor")
 def test_tradeoff_floor():
     """[derived] With level sets, HR >= (1 - rho)(MM - Miscal) holds for every sample and model:
     Good-Turing, MLE and mixtures over a grid of worlds, and random models with mass on U."""
@@ -239,6 +242,7 @@ def test_tradeoff_floor():
     assert np.all(np.asarray(hr) >= np.asarray(fl) - 1e-12)
 
 
+@pytest.mark.claim("hallucination_monofact.upweighting")
 def test_upweighting_lowers_hr_raises_miscal():
     """Selective upweighting (Miao & Kearns).
 

@@ -19,6 +19,7 @@ def sweep_5000():
     )
 
 
+@pytest.mark.claim("hallucination_monofact.bound_holds")
 def test_bound_holds(sweep_5000):
     """Corollary 1 at delta = 0.1 for the Good-Turing model, the 1/2-mixture and the MLE model,
     Zipf alpha in {0.6, 1.0, 1.4}, m = n = 5000, |H|/|F| = 1e4, 64 seeds per configuration.
@@ -36,6 +37,7 @@ def test_bound_holds(sweep_5000):
     assert np.max(out["bound"][:, 0, 2]) > 0.1  # not vacuous for the Good-Turing model at 0.6
 
 
+@pytest.mark.claim("hallucination_monofact.gt_bias_identity")
 def test_good_turing_bias_identity():
     """E[N1/n] - E[MM] = sum p^2 (1-p)^(n-1) [derived, exact]; m = n = 20, Zipf alpha = 0.5, where the
     bias is large (about 0.017). Over 16384 seeds the mean difference is within 4 SE of the closed
@@ -51,6 +53,7 @@ def test_good_turing_bias_identity():
     assert closed > z * se
 
 
+@pytest.mark.claim("hallucination_monofact.concentration")
 def test_missing_mass_concentration(sweep_5000):
     """|MF - MM| <= sqrt(6 ln(6/delta)/n) in >= 1 - delta of samples, delta = 0.1; m = n = 5000,
     alpha in {0.6, 1.0, 1.4}, 256 seeds. Allowed failures: largest k with P(Bin(256, 0.1) > k) <= 1.8e-3
@@ -63,6 +66,7 @@ def test_missing_mass_concentration(sweep_5000):
         assert ok
 
 
+@pytest.mark.claim("hallucination_monofact.nonvacuous")
 def test_bound_nonvacuous_below_1p2():
     """Good-Turing model, m = n = 2e4, |H|/|F| = 1e4, delta = 0.1, 16 seeds: the mean bound exceeds
     0 by more than 4 SE at alpha in {0.6, 1.0, 1.2} and is below 0 by more than 4 SE at alpha = 1.5

@@ -8,6 +8,7 @@ false-failure rate of its assertions, computed from the seed spread.
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pytest
 
 from tests.pretraining import _setup as S
 from unlearnlab.lab.stats import holds_in_fraction, loglog_slope, normal_quantile
@@ -103,6 +104,7 @@ def test_raw_and_moment_paths_agree():
     )
 
 
+@pytest.mark.claim("pretraining.invariance")
 def test_transformation_invariance():
     """Exact (test 5): predictions unchanged under B_hat -> B_hat R, R in O(r) (1e-6 relative)."""
     B, beta, sig = S.factor_params()
@@ -122,6 +124,7 @@ def test_transformation_invariance():
 # ----------------------------------------------------------------------------- statistical
 
 
+@pytest.mark.claim("pretraining.ols_theory")
 def test_ols_matches_theory():
     """Statistical (test 1): OLS mean excess within 8% of sigma_eff^2 d/(n-d-1), n_lab in {200,400,800}.
 
@@ -143,6 +146,7 @@ def test_ols_matches_theory():
         assert abs(rel) < z * se, (n, rel, se)
 
 
+@pytest.mark.claim("pretraining.pretrain_theory")
 def test_pretrain_matches_theory():
     """Statistical (test 2): pretraining within 8% of sigma^2 r/(n-r-1) with the true B (oracle) and
     within 15% with n_unlab = 1e4 (n_lab <= 400).
@@ -162,6 +166,9 @@ def test_pretrain_matches_theory():
             assert abs(out["pretrain"][:, col].mean() / th - 1) < 0.15, n
 
 
+@pytest.mark.claim("pretraining.pretrain_rate")
+@pytest.mark.claim("pretraining.ols_rate")
+@pytest.mark.claim("pretraining.floor_slope")
 def test_rates():
     """Slope (test 3): OLS -1 +- 0.1 against n-d-1; oracle pretraining in [-1.15, -0.85] against n;
     the paired floor excess(B_hat) - excess(B) in [-1.3, -0.7] against n_unlab at n_lab = 2000.
@@ -183,6 +190,7 @@ def test_rates():
     assert -1.3 < fit.slope < -0.7, fit
 
 
+@pytest.mark.claim("pretraining.advantage")
 def test_pretraining_advantage():
     """Statistical (test 4): for n_lab in [d+10, 1600] and n_unlab >= 10 d, mean pretrain excess
     <= 0.5 mean OLS excess, and pretrain <= OLS per seed in >= 95% of 200 seeds.
@@ -201,6 +209,7 @@ def test_pretraining_advantage():
             assert ok, (n, m, np.mean(pre <= ols))
 
 
+@pytest.mark.claim("pretraining.bound_sanity")
 def test_bound_sanity():
     """Statistical (test 6): excess <= the paper-shaped bounds (constants 1, delta = 0.1) in >= 90% of
     seeds for n_lab >= 100 (binomial check, false-failure 1e-4 per point); bounds monotone."""

@@ -49,6 +49,7 @@ def test_em_step_is_textbook_em():
         np.testing.assert_allclose(np.asarray(em_gmm_from(M0, X, it)), M, atol=1e-10)
 
 
+@pytest.mark.claim("pretraining.invariance")
 def test_gmm_permutation_invariance():
     """Exact (test 5): permuting the cluster order permutes the fitted table, predictions unchanged."""
     X, _, y = sample_gmm_k(jax.random.key(1), 60, MEANS, LABELS)
@@ -73,6 +74,7 @@ def test_pair_likelihood_rotation_invariance():
     )
 
 
+@pytest.mark.claim("pretraining.contrastive")
 def test_contrastive_downstream_true_features_matches_theory():
     """Statistical: least squares on the true f* has mean excess within 8% of sig^2 r/(n-r-1).
 
@@ -92,6 +94,7 @@ def test_contrastive_downstream_true_features_matches_theory():
     assert abs(ex.mean() / th - 1) < 0.08, ex.mean() / th
 
 
+@pytest.mark.claim("pretraining.contrastive")
 @pytest.mark.slow
 def test_contrastive_mle_subspace_decreases():
     """Statistical (slow, test 10): the MLE subspace error decreases with n_unlab (8 seeds, mean)."""
@@ -109,6 +112,7 @@ def test_contrastive_mle_subspace_decreases():
     assert np.all(np.diff(sins) < 0), sins
 
 
+@pytest.mark.claim("pretraining.gmm_advantage")
 @pytest.mark.slow
 def test_gmm_pretraining():
     """Statistical (slow, test 8): K=4, d=20, separation 6, n_unlab=4000, n_lab=40: pretraining 0-1

@@ -119,6 +119,7 @@ def _kw_instance():
     return X, np.einsum("id,ie->ide", X, X)
 
 
+@pytest.mark.claim("ftpedel.design_certificate")
 def test_design_certificate_kiefer_wolfowitz():
     """E3: G-optimal design of 12 unit arms in d = 4 has value d; the bracket contains it."""
     X, C = _kw_instance()
@@ -143,6 +144,8 @@ def _o2o(form, N, dummy=False, n_iter=2000):
     return o2o_complexity(mdp, pis, cov, EPS_E4, form=form, n_iter=n_iter, n_bisect=40, reg=1e-12)
 
 
+@pytest.mark.claim("ftpedel.offline_gain")
+@pytest.mark.claim("ftpedel.closed_forms")
 @pytest.mark.parametrize(
     "form,N,want",
     [
@@ -159,6 +162,8 @@ def test_rare_context_closed_forms(form, N, want):
     assert abs(float(r.T_hi) / want - 1) <= 0.01
 
 
+@pytest.mark.claim("ftpedel.offline_gain")
+@pytest.mark.claim("ftpedel.design_certificate")
 def test_rare_context_design_gap_and_offline_only():
     """E3 on the rare-context designs (gap <= 2e-3 relative) and E4's offline-only C(0) > 1e10."""
     mdp = rare_context(P_E4)

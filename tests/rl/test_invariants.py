@@ -7,6 +7,7 @@ solver's certified brackets, so no solver tolerance is needed.
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -38,6 +39,7 @@ def _problem(seed):
     return C, Z, den, off, inc
 
 
+@pytest.mark.claim("ftpedel.monotone_offline")
 @settings(max_examples=10)
 @given(seed=st.integers(0, 10_000), logT=st.floats(-2, 3))
 def test_monotone_in_offline_data(seed, logT):

@@ -95,6 +95,7 @@ def _fails(out, row):
     return V[out.policy_idx[:, row]] < V.max() - EPS
 
 
+@pytest.mark.claim("ftpedel.pac")
 @pytest.mark.parametrize("row", [0, 1, 2, 3, 4, 5])
 def test_pac_failure_rate(runs, row):
     """S2: P(V(pi_hat) < V* - eps) <= delta; at most 17 failures of 50 (false failure 7.6e-7)."""
@@ -103,6 +104,7 @@ def test_pac_failure_rate(runs, row):
     assert ok, f"{int(_fails(runs, row).sum())} failures > {kmax}"
 
 
+@pytest.mark.claim("ftpedel.pac")
 def test_pac_power_check_mutant_fails(runs):
     """S2 power check: the mutant (design level x 1e4, i.e. c0 / 1e4) fails the same PAC check.
 
@@ -138,6 +140,7 @@ def _cov_off(p, n_sa):
     return jnp.einsum("hsa,hsad,hsae->hde", jnp.asarray(n_sa), mdp.phi, mdp.phi)
 
 
+@pytest.mark.claim("ftpedel.upper_envelope")
 @pytest.mark.parametrize("row", [0, 2, 4, 5])
 def test_samples_below_own_upper_envelope(runs, row):
     """S4: n_online <= sum_l sum_h T*_h(eps_l; {Delta <= 4 eps_l}) (1 + eta)^2 + H L, eta = 0.25."""
@@ -147,6 +150,7 @@ def test_samples_below_own_upper_envelope(runs, row):
     assert ok
 
 
+@pytest.mark.claim("ftpedel.upper_envelope")
 def test_samples_vs_o2o_complexity_online_only(runs):
     """S4 corollary (online only, unique optimum, H = 1): n <= 16 (1+eta)^2 L N*_on,sum + H L."""
     p = 0.01
@@ -169,6 +173,7 @@ def test_samples_vs_o2o_complexity_online_only(runs):
     assert ok
 
 
+@pytest.mark.claim("ftpedel.lower_bound")
 @pytest.mark.parametrize("row", [4, 5])
 def test_lower_bound_below_achieved(runs, row):
     """S5: mean n_online - 3 sd / sqrt(50) >= T_LB (eps-PAC, random-context H = 1 bound).
@@ -194,6 +199,7 @@ def test_lower_bound_below_achieved(runs, row):
     assert n.mean() - 3 * n.std(ddof=1) / math.sqrt(R) >= float(lb[0])
 
 
+@pytest.mark.claim("ftpedel.monotone_offline")
 def test_offline_monotone_on_fixed_elimination_path(runs):
     """S6: replaying each run's active sets, every per-epoch budget with more offline data is no larger.
 
@@ -237,6 +243,7 @@ def test_offline_monotone_on_fixed_elimination_path(runs):
             assert tot_next <= tot_here + 1 * L
 
 
+@pytest.mark.claim("ftpedel.offline_gain")
 def test_offline_alone_suffices_means_no_online_episode(runs):
     """S6: offline data covering every direction (N = 1e8) meets the design at eps_L -> 0 episodes."""
     assert np.all(runs.n_online[:, 3] == 0)

@@ -2,6 +2,7 @@
 
 import jax.numpy as jnp
 import numpy as np
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -18,6 +19,7 @@ def _spd(rng, d):
     return B @ B.T + 0.5 * np.eye(d)
 
 
+@pytest.mark.claim("domain_constraints.variance_reduction")
 @given(
     d=st.sampled_from([2, 3, 5]),
     seed=st.integers(0, 2**31 - 1),
@@ -71,6 +73,7 @@ def test_constrained_gaussian_var(d, seed, logw, orth):
     assert np.all(np.diag(np.asarray(c_c))[keep] <= np.diag(cov)[keep] * (1 + 1e-12))
 
 
+@pytest.mark.claim("domain_constraints.variance_reduction")
 def test_constrained_gaussian_posterior_direct():
     """Exact: the constrained mean/covariance equal the product of the two Gaussian factors."""
     rng = np.random.default_rng(0)
@@ -83,6 +86,7 @@ def test_constrained_gaussian_posterior_direct():
     np.testing.assert_allclose(-L @ (t - m) - 2 * w * (a @ t - c) * a, 0.0, atol=1e-10)
 
 
+@pytest.mark.claim("domain_constraints.conjugate_nuts")
 def test_conjugate_testbed_posterior_direct():
     """Exact: the testbed posterior = the dense Gaussian product (tested rows, prior, constraint)."""
     rng = np.random.default_rng(1)

@@ -5,6 +5,7 @@ import functools
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pytest
 
 from unlearnlab.selective_labels import (
     conjugate_numpyro_model,
@@ -16,6 +17,7 @@ from unlearnlab.selective_labels import (
 )
 
 
+@pytest.mark.claim("domain_constraints.conjugate_nuts")
 def test_conjugate_testbed_nuts(key):
     """Statistical: 4000 NUTS draws (2 chains x 2000) of the constrained conjugate testbed match
     the closed-form Gaussian: |mean diff| <= 4 sd / sqrt(ESS) per coordinate (two-sided normal

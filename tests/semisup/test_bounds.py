@@ -7,6 +7,7 @@ import math
 
 import jax
 import numpy as np
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -21,6 +22,7 @@ from unlearnlab.semisup import (
 )
 
 
+@pytest.mark.claim("semisup_dro.thm42_bound")
 def test_bound_sanity():
     """Statistical: excess(RSS) <= Thm 4.2 (delta = 0.1, C = 1) in >= 90% of 128 seeds (measured:
     128/128, largest excess 0.239).
@@ -39,6 +41,7 @@ def test_bound_sanity():
     assert float(bound_thm42(50, 20, 10_000, 0.0, 0.1, 1.0, 1.0, 1.0, 1.0)) < 0.81
 
 
+@pytest.mark.claim("semisup_dro.thm42_bound")
 def test_bound_values():
     """Exact: the bound functions against hand-evaluated expressions of the printed theorems."""
     d, m, n, a, delta = 50, 20, 10_000, 0.3, 0.1
@@ -60,6 +63,7 @@ def test_bound_values():
     assert np.isfinite(float(bound_thm42(d, m, 0, 0.0, delta, 1.0, 1.0, 1.0, 1.0)))
 
 
+@pytest.mark.claim("semisup_dro.thm42_bound")
 @given(
     d=st.integers(1, 500),
     n_lab=st.integers(1, 5000),
@@ -79,6 +83,7 @@ def test_bound_monotone(d, n_lab, n_unlab, alpha, k):
         assert h(k * d, n_lab, n_unlab, alpha) >= base * (1 - 1e-12)
 
 
+@pytest.mark.claim("semisup_dro.corollary_regime")
 def test_corollary_regime():
     """Invariant: corollary_regime is True exactly when both leading-order terms of Thm 4.2,
     (d alpha/m)^{1/4} and (d/m)^{1/4} (d/n)^{1/8}, are <= (d/m)^{1/2}."""

@@ -7,6 +7,7 @@ Exact identities (float64 vs brute force), invariants (hypothesis) and one stati
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -32,6 +33,7 @@ def _random_instances(key, n=64, d=5, gmin=0.05, gmax=4.0):
     return theta, X, y, gam
 
 
+@pytest.mark.claim("semisup_dro.robust_loss_closed_form")
 def test_robust_loss_closed_form(key):
     """Exact: phi^01_gamma equals sup_{t in [0,5]} 1(u - t <= 0) - gamma t^2 on a 200 001-point grid.
 

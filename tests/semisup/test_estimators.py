@@ -9,6 +9,7 @@ Setting: ||mu_0|| = sigma = 1; RSS with gamma = gamma_u = 4, lambda = 1, 300 ste
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pytest
 from jax.scipy.special import ndtr
 
 from tests.semisup._helpers import BAYES
@@ -27,6 +28,7 @@ from unlearnlab.semisup import (
 )
 
 
+@pytest.mark.claim("semisup_dro.erm_reproduction")
 def test_erm_reproduction():
     """ERM proxy at d = 200 reproduces Phi(1/sqrt(1 + d/n_lab)) and the paper's ERM column.
 
@@ -51,6 +53,7 @@ def test_erm_reproduction():
         assert abs(acc.mean() - acc_paper) <= 0.02, (n_lab, acc.mean(), acc_paper)
 
 
+@pytest.mark.claim("semisup_dro.unlabeled_helps")
 def test_unlabeled_helps_cluster_regime():
     """d = 50, n_lab = 20, n_unlab = 1e4, alpha = 0, 32 seeds: mean excess(RSS) <= 0.5 mean
     excess(ERM), and RSS beats ERM in >= 28 of 32 seeds.
@@ -64,6 +67,7 @@ def test_unlabeled_helps_cluster_regime():
     assert np.sum(rss[:, -1] < erm) >= 28
 
 
+@pytest.mark.claim("semisup_dro.more_unlabeled_better")
 def test_more_unlabeled_better():
     """Common random numbers, d = 50, n_lab = 20, 32 seeds: mean excess at n_unlab = 1e4 < 1e3 < 0.
 
@@ -80,6 +84,7 @@ def test_more_unlabeled_better():
         assert diff.mean() >= 4 * se, (diff.mean(), se)
 
 
+@pytest.mark.claim("semisup_dro.not_worse_above_20d")
 def test_not_worse_above_20d():
     """d = 50, n_unlab = 1000 (= 20 d), 64 seeds: mean excess(RSS) <= mean excess(ERM) + 0.01.
 
@@ -95,6 +100,7 @@ def test_not_worse_above_20d():
         assert 0.01 - diff.mean() >= 4 * se, (n_lab, diff.mean(), se)
 
 
+@pytest.mark.claim("semisup_dro.shift_floor")
 def test_shift_floor():
     """PCA-sign with alpha = 0.5, v orthogonal to mu_0, n_unlab = 1e4, n_lab = 20, d = 50, 64 seeds:
     mean excess within 0.015 of the population floor Phi(-cos phi) - Phi(-1),
@@ -123,6 +129,7 @@ def test_shift_floor():
     assert ex_0.mean() < ex_shift.mean()
 
 
+@pytest.mark.claim("semisup_dro.erm_slope")
 def test_reference_slope():
     """Rate: the ERM proxy's excess against n_lab in {400, ..., 3200} at d = 20 (256 seeds) has
     log-log slope -1 +- 0.15 (excess ~ phi(1) d / (2 n_lab)); not the VC rate -1/2.

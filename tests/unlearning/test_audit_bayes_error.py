@@ -82,6 +82,7 @@ def test_affine_invariance(seed, pi1):
     assert abs(float(got) - float(want)) <= 1e-10
 
 
+@pytest.mark.claim("beo_gaussian.pga_optimum")
 def test_pga_reaches_optimum(key):
     d = 4
     mu0, mu1 = jnp.zeros(d), jnp.zeros(d).at[0].set(2.0)
@@ -110,6 +111,7 @@ def test_optimal_beta_monotone(key):
         assert max(betas) <= 0.5 + 1e-12
 
 
+@pytest.mark.claim("beo_gaussian.concavity")
 @given(st.integers(0, 10_000))
 def test_mixture_concavity(seed):
     k = jax.random.key(seed)
@@ -137,6 +139,7 @@ def test_mixture_1d_matches_closed_form():
     assert abs(float(b) - float(ndtr(-1.0))) <= 1e-6
 
 
+@pytest.mark.claim("beo_gaussian.lda_above_bayes")
 def test_lda_above_bayes(key):
     d = 3
     S = _spd(key, d)
@@ -194,6 +197,7 @@ def test_bad_input_raises():
         kde_bayes_error(jnp.ones((4, 2)), jnp.ones(4), 0.0)
 
 
+@pytest.mark.claim("beo_gaussian.beo_vs_shortcut")
 def test_beo_shift_keeps_lda_rule():
     """Sigma = I, delta_1 = -delta_0 = -eps u: LDA stays along d with the midpoint threshold, so its
     clean error equals beta* for every p (derived; the opposite of the spec's expectation)."""

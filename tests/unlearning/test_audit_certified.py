@@ -36,6 +36,7 @@ def _logistic_data(key, n, d):
     return X, y
 
 
+@pytest.mark.claim("unlearn_audit.newton_ridge_exact")
 def test_newton_removal_ridge_exact(key):
     X = jax.random.normal(key, (80, 6))
     y = jax.random.normal(jax.random.fold_in(key, 1), (80,))
@@ -46,6 +47,7 @@ def test_newton_removal_ridge_exact(key):
     np.testing.assert_allclose(wm, woodbury_retrain(X, y, th, f, 0.5), rtol=1e-9, atol=1e-12)
 
 
+@pytest.mark.claim("unlearn_audit.guo_chain")
 @given(
     st.integers(0, 10_000),
     st.sampled_from([(40, 3), (80, 5)]),
@@ -92,6 +94,7 @@ def test_ridge_sensitivity_holds(seed, lam):
     assert float(jnp.linalg.norm(t1 - t2)) <= ridge_sensitivity(n, lam, B)
 
 
+@pytest.mark.claim("unlearn_audit.gdp_bound")
 def test_gdp_roc_bound(key):
     """Best (oracle-knowledge) attack on output-perturbed ridge vs the GDP trade-off with DKW widths.
 
@@ -121,6 +124,7 @@ def test_gdp_roc_bound(key):
         assert np.all(np.asarray(tpr) <= np.asarray(bound) + 1e-12)
 
 
+@pytest.mark.claim("unlearn_audit.sparsity")
 def test_sparsity_sweep_residual_below_bound(key):
     X, y = _logistic_data(key, 150, 8)
     f = jnp.arange(150) < 4

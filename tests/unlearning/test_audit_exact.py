@@ -48,6 +48,7 @@ def _mask(n, idx):
 # ------------------------------------------------------------------------- exact identities
 
 
+@pytest.mark.claim("dmm_convex.woodbury_exact")
 def test_woodbury_equals_refit(key):
     X, y = _data(key, 120, 10)
     f = _mask(120, [0, 3, 7, 50, 99])
@@ -57,6 +58,7 @@ def test_woodbury_equals_refit(key):
     np.testing.assert_allclose(got, want, rtol=1e-8, atol=1e-12)
 
 
+@pytest.mark.claim("dmm_convex.woodbury_exact")
 def test_single_removal_attribution(key):
     X, y = _data(key, 60, 6)
     Xe = jax.random.normal(jax.random.fold_in(key, 1), (15, 6))
@@ -139,6 +141,7 @@ def _minnorm_problem(key, n=20, d=45):
     return X, y
 
 
+@pytest.mark.claim("dmm_convex.a1_noop")
 def test_a1_gd_retain_noop(key):
     X, y = _minnorm_problem(key)
     f = _mask(20, [0, 1, 2])
@@ -151,6 +154,7 @@ def test_a1_gd_retain_noop(key):
     assert float(jnp.linalg.norm(traj[-1] - thR)) > 1e-3  # does not unlearn
 
 
+@pytest.mark.claim("dmm_convex.a1_rate")
 def test_a1_gd_retain_rate(key):
     X, y = _data(key, 100, 8)
     f = _mask(100, list(range(10)))
@@ -166,6 +170,7 @@ def test_a1_gd_retain_rate(key):
     assert np.all(np.asarray(err) <= np.asarray(bound) * (1 + 1e-8) + 1e-14)
 
 
+@pytest.mark.claim("dmm_convex.a2_floor")
 def test_a2_ga_floor(key):
     X, y = _data(key, 100, 12)
     f = _mask(100, [5, 6, 7, 8])
@@ -178,6 +183,7 @@ def test_a2_ga_floor(key):
         assert np.all(np.asarray(err) >= float(floor) * (1 - 1e-8))
 
 
+@pytest.mark.claim("dmm_convex.a3_om_exact")
 def test_a3_om_exact(key):
     X, y = _minnorm_problem(key)
     f = _mask(20, [0, 1, 2, 3])
@@ -198,6 +204,7 @@ def test_a3_om_exact(key):
         assert float(jnp.linalg.norm(trF[-1] - thR)) >= 0.5 * floor
 
 
+@pytest.mark.claim("dmm_convex.a4_dmm_bound")
 def test_a4_dmm_bound(key):
     X, y = _minnorm_problem(key)
     f = _mask(20, [0, 1, 2, 3])
@@ -226,6 +233,7 @@ def _a5_error(key, n, d=10, k=5, n_eval=100, lam=1.0):
     return jnp.mean(jnp.abs(pred - Xe @ thR))
 
 
+@pytest.mark.claim("dmm_convex.a5_slope")
 @pytest.mark.slow
 def test_a5_datamodel_slope(key):
     """Additive datamodel error ~ |F|^2/n^2: log-log slope in [-2.5, -1.5] (40 seeds per n).

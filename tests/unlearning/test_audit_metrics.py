@@ -31,6 +31,7 @@ Z4 = 4.0  # 4 SE: two-sided false-failure rate 6.3e-5 per check
 # ---------------------------------------------------------------------------- ROC / AUC
 
 
+@pytest.mark.claim("unlearn_audit.auc_gaussian")
 def test_auc_matches_gaussian(key):
     """Empirical AUC of N(d',1) vs N(0,1) within 4 Hanley-McNeil SE of Phi(d'/sqrt 2) (FFR 6e-5)."""
     k1, k2 = jax.random.split(key)
@@ -91,6 +92,7 @@ def test_binormal_lr_roc_auc_unequal_variance():
     assert auc >= float(ndtr(1.0 / math.sqrt(5.0))) - 1e-4
 
 
+@pytest.mark.claim("unlearn_audit.exact_auc_null")
 def test_exact_retrain_auc_null(key):
     """U-LiRA against exact retrain: AUC within 0.5 +- 4 SE (FFR 6e-5)."""
     n, d, lam, K, M = 60, 5, 1.0, 64, 1000
@@ -157,6 +159,7 @@ def test_klom_null_small_at_large_k(key):
     assert float(jnp.mean(klom(p, q))) <= 2 * 19 / K
 
 
+@pytest.mark.claim("dmm_convex.klom_null")
 def test_klom_null_bias_matches_null_mean(key):
     """Permutation null mean vs the mean of KLoM over independent null draws: within 4 SE."""
     K, E = 100, 400
@@ -205,6 +208,33 @@ def test_klom_traced_once(key):
 # -------------------------------------------------------------------------------------- CKA
 
 
+@pytest.mark.claim("unlearn_audit.cka_head_only")
+def test_head_only_unlearning_keeps_features_retraining_does_not(key):
+    """Two-layer ReLU MLP (the experiment's setting, smaller): unlearning by refitting the head
+    (ridge on the kept rows' features) leaves the features unchanged, CKA(orig, head-only) = 1 to
+    1e-12; retraining the whole network without the forget rows (another init) changes them,
+    CKA(orig, retrained) < 0.99. Deterministic (fixed keys)."""
+    n, d, h = 120, 6, 16
+    X = jax.random.normal(key, (n, d))
+    y = jnp.sin(X[:, 0]) + X[:, 1] * X[:, 2]
+    keep = (jnp.arange(n) >= 30).astype(X.dtype)
+
+    def train(k, w):
+        W1, v = jax.random.normal(k, (d, h)) / math.sqrt(d), jnp.zeros(h)
+        loss = lambda p: jnp.sum(w * (jax.nn.relu(X @ p[0]) @ p[1] - y) ** 2) / jnp.sum(w)
+        step = lambda p, _: (jax.tree.map(lambda a, g: a - 0.05 * g, p, jax.grad(loss)(p)), None)
+        return jax.lax.scan(step, (W1, v), None, length=300)[0]
+
+    W1, v = train(jax.random.fold_in(key, 1), jnp.ones(n))
+    phi = jax.nn.relu(X @ W1)
+    v_head = ridge_fit(phi * keep[:, None], y * keep, 1e-3)  # head-only unlearning: W1 untouched
+    assert float(jnp.linalg.norm(v_head - v)) > 0  # the head did change
+    phi_head = jax.nn.relu(X @ W1)
+    W1r, _ = train(jax.random.fold_in(key, 2), keep)
+    assert abs(float(linear_cka(phi, phi_head)) - 1.0) <= 1e-12
+    assert float(linear_cka(phi, jax.nn.relu(X @ W1r))) < 0.99
+
+
 @given(st.integers(0, 10_000), st.sampled_from([(30, 4), (50, 8)]), st.floats(0.1, 10.0))
 def test_linear_cka_invariances(seed, shape, scale):
     k = jax.random.key(seed)
@@ -236,6 +266,8 @@ def test_bad_input_raises():
         linear_cka(jnp.ones((4, 2)), jnp.ones((5, 2)))
 
 
+@pytest.mark.claim("unlearn_audit.np_optimal")
+@pytest.mark.claim("unlearn_audit.auc_gaussian")
 def test_exact_lr_auc_matches_binormal_roc(key):
     """Pooled LR attack with exact parameters: AUC within 4 SE of the binormal LR-ROC area, and the
     shadow-fitted U-LiRA AUC at most that area + 4 SE (Neyman-Pearson; FFR ~1.3e-4 for both)."""

@@ -5,6 +5,7 @@ import math
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -27,6 +28,7 @@ def _data(key, n=40, d=8):
     return X, y
 
 
+@pytest.mark.claim("unlearn_audit.worst_case")
 def test_worst_case_beats_random(key):
     """Statistical (G is not concave): G(worst) >= max over 200 random k-subsets - 1e-8.
 
@@ -49,6 +51,7 @@ def test_worst_case_beats_random(key):
         assert g_w >= float(jnp.max(jax.vmap(rnd)(keys))) - 1e-8
 
 
+@pytest.mark.claim("unlearn_audit.worst_case")
 @given(st.integers(0, 10_000))
 def test_newton_gap_zero(seed):
     k = jax.random.key(seed)

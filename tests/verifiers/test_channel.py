@@ -29,6 +29,8 @@ RATES = [(0.1, 0.2), (0.3, 0.3), (0.05, 0.45), (0.0, 0.0), (0.2, 0.7)]
 # ----------------------------------------------------------------------------- exact identities
 
 
+@pytest.mark.claim("noisy_verifier_pg.forward_aligned")
+@pytest.mark.claim("noisy_verifier_pg.backward_unbiased")
 @pytest.mark.parametrize("rho0,rho1", RATES)
 def test_backward_and_forward_conditional_means_exact(rho0, rho1):
     """Enumerate R~ given R*: E[R^|R*] = R*; E[w|R*] = -(1-rho0-rho1)(1-R*); E[R~|R*] = rho0 + J R*."""
@@ -68,6 +70,7 @@ def test_weight_values_at_rho_03():
     np.testing.assert_allclose(m["forward"], [0.21, 0.37], atol=1e-12)
 
 
+@pytest.mark.claim("noisy_verifier_pg.appeal")
 @pytest.mark.parametrize(
     "rho0,rho1,p,ta,fa",
     [(0.0, 0.3, 0.4, 1.0, 0.0), (0.1, 0.2, 0.6, 0.9, 0.05), (0.2, 0.45, 0.3, 0.8, 0.1)],
@@ -86,6 +89,7 @@ def test_appeal_overturn_inversion_exact(rho0, rho1, p, ta, fa):
 # ----------------------------------------------------------------------------- invariants
 
 
+@pytest.mark.claim("noisy_verifier_pg.grpo_invariance")
 @given(
     G=st.sampled_from([4, 8]),
     bits=st.lists(st.integers(0, 1), min_size=8, max_size=8),
@@ -145,6 +149,7 @@ def test_channel_flip_rates(key):
     assert abs(fn - 0.35) <= 5 * np.sqrt(0.35 * 0.65 / n)
 
 
+@pytest.mark.claim("noisy_verifier_pg.variance")
 def test_variance_ordering(key):
     """Spec B.8.4. At rho0 = rho1 = 0.3 the PGBC weight's second moment exceeds PGFC's for both
     classes; empirical second moments (2^20 channel draws per class) are within 3% of the closed
@@ -165,6 +170,7 @@ def test_variance_ordering(key):
             assert abs(m2 - c) <= 0.03 * c, (name, r_star, m2, c)
 
 
+@pytest.mark.claim("noisy_verifier_pg.appeal")
 def test_appeal_estimator(key):
     """Spec B.8.8. Perfect appeals, rho0 = 0: rho1_hat is within 4 SE of rho1 over 1e5 rollouts,
     SE = sqrt(rho1 (1 - rho1) / N_correct). False-failure rate ~6.3e-5 (two-sided 4 sigma)."""

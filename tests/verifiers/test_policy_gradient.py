@@ -79,6 +79,7 @@ def _enumerate(theta, env, mode, moment):
     return m1 if moment == 1 else m2 - m1 @ m1
 
 
+@pytest.mark.claim("noisy_verifier_pg.variance")
 @pytest.mark.parametrize("mode", MODES)
 def test_expected_update_and_variance_match_enumeration(mode):
     """expected_update and estimator_variance equal brute-force enumeration (heterogeneous rates)."""
@@ -93,6 +94,8 @@ def test_expected_update_and_variance_match_enumeration(mode):
     )
 
 
+@pytest.mark.claim("noisy_verifier_pg.naive_scaled")
+@pytest.mark.claim("noisy_verifier_pg.backward_unbiased")
 def test_expected_updates_closed_forms():
     """Clean = backward = grad J; naive = forward = J grad J under homogeneous rates (Props 1-2)."""
     theta, mask = _bandit(2)
@@ -132,6 +135,7 @@ def mc_moments():
     return theta, mask, res
 
 
+@pytest.mark.claim("noisy_verifier_pg.backward_unbiased")
 def test_backward_unbiased(mc_moments):
     """Spec B.8.1: per coordinate |mean_PGBC - grad J| <= 5 SE, K = 8, three rate settings.
     False-failure rate: 8 coordinates x 3 settings x P(|Z| > 5) = 24 x 5.7e-7 ~ 1.4e-5."""
@@ -144,6 +148,7 @@ def test_backward_unbiased(mc_moments):
         assert np.all(np.abs(mean_c - g) <= 5 * se_c)
 
 
+@pytest.mark.claim("noisy_verifier_pg.naive_scaled")
 def test_naive_biased_in_magnitude(mc_moments):
     """Spec B.8.2: ||mean_naive - grad J|| >= 20 ||SE||, and mean_naive = (1 - rho0 - rho1) grad J
     within 5 SE per coordinate (the form of the bias: a magnitude shrink, not a direction change).
@@ -157,6 +162,7 @@ def test_naive_biased_in_magnitude(mc_moments):
         assert np.all(np.abs(mean - (1 - rho0 - rho1) * g) <= 5 * se)
 
 
+@pytest.mark.claim("noisy_verifier_pg.forward_aligned")
 def test_forward_aligned(mc_moments):
     """Spec B.8.3: mean_PGFC = (1 - rho0 - rho1) grad J within 5 SE per coordinate, and
     cosine(mean_PGFC, grad J) > 0.999. False-failure rate ~1.4e-5 (as above); the cosine check
@@ -170,6 +176,7 @@ def test_forward_aligned(mc_moments):
         assert cos > 0.999, cos
 
 
+@pytest.mark.claim("noisy_verifier_pg.variance")
 def test_mc_variance_ordering_matches_closed_form(mc_moments):
     """The total estimator variance (trace of the covariance) is within 5% of `estimator_variance`
     for every mode; PGBC's exceeds PGFC's at every setting. With 2^20 samples the relative SE of
@@ -208,6 +215,7 @@ def trained():
     }
 
 
+@pytest.mark.claim("noisy_verifier_pg.fate")
 def test_fate_heterogeneous_noise_exact():
     """Spec B.8.6 (deterministic part). Two prompt types share logits; rho1 = (0.3, 0), rho0 = 0.
     Exact-expectation ascent (300 steps, lr 1): clean/backward end with pi(a*) > 0.95; naive and
@@ -225,6 +233,7 @@ def test_fate_heterogeneous_noise_exact():
     assert end["forward"][1] > 0.95  # the reconstruction's prediction (see theory note)
 
 
+@pytest.mark.claim("noisy_verifier_pg.fate")
 def test_fate_heterogeneous_noise(trained):
     """Spec B.8.6 (stochastic part): 16 seeds, 500 SGD steps of 8 x 64 rollouts: >= 15/16 seeds end
     with pi(a*) > 0.95 under PGBC and pi(b*) > 0.95 under naive REINFORCE. The exact-expectation
@@ -240,6 +249,7 @@ def test_fate_heterogeneous_noise(trained):
     assert int(jnp.sum(pi[:, idx["forward"], 1] > 0.95)) >= 15
 
 
+@pytest.mark.claim("noisy_verifier_pg.homogeneous_rate")
 def test_rate_homogeneous_noise(trained):
     """Spec B.8.7: the same (rho0, rho1) = (0.1, 0.3) for every prompt: all four methods end at the
     same argmax (a*) in >= 15/16 seeds, and after 200 steps the corrected methods' clean J is at least

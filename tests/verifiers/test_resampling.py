@@ -59,6 +59,7 @@ def test_utility_matches_brute_force_and_notebook_values(cost):
         np.testing.assert_allclose(us, [0.4490, 0.4724, 0.4614], atol=5e-5)
 
 
+@pytest.mark.claim("resampling_flaws.ceiling")
 def test_accuracy_closed_form_and_ceiling_values():
     """Acc(K) = sum of r c beta^k; beta = (0.0975, 0.6525); ceilings 0.964, 0.374, mixture 0.716."""
     np.testing.assert_allclose(reject_prob(R_NB, C_NB, S_NB), [0.0975, 0.6525], atol=1e-12)
@@ -73,6 +74,7 @@ def test_accuracy_closed_form_and_ceiling_values():
     assert abs(float(PRIOR_NB @ ceil) - 0.716) < 5e-4
 
 
+@pytest.mark.claim("resampling_flaws.k_star")
 def test_optimal_k_notebook_regression():
     """Spec C.6.4 regression: K* = 3, 2, 1 for C = 0.7, 1, 2 (x = 2.08, 1.36, 0.68), grid and
     closed form agree."""
@@ -91,6 +93,7 @@ def test_optimal_k_edge_cases():
     assert int(optimal_k(R_NB, C_NB, S_NB, PRIOR_NB, 0.0, 12)) == 12  # C = 0: every m_t > 0
 
 
+@pytest.mark.claim("resampling_flaws.ceiling")
 def test_plateau():
     """Spec C.6.2: Acc(K) is non-decreasing in K and |Acc(500) - ceiling| < 1e-6."""
     Ks = jnp.arange(0, 501)
@@ -120,6 +123,8 @@ def test_empirical_ceiling_exact():
 prob = st.floats(0.0, 1.0, allow_nan=False)
 
 
+@pytest.mark.claim("resampling_flaws.weak_cannot_match")
+@pytest.mark.claim("resampling_flaws.ceiling")
 @given(r=st.floats(0.01, 0.99), c=st.floats(0.05, 1.0), s=prob, K=st.sampled_from([1, 5, 50]))
 def test_ceiling_properties(r, c, s, K):
     """Spec C.6.3: ceiling = 1 iff s = 1 (given r c > 0, r < 1); independent of K; strictly
@@ -154,6 +159,7 @@ def test_single_type_monotone(r, c, s, cost):
     assert k in (0, 11) or np.allclose(d[k:], 0.0, atol=1e-12)
 
 
+@pytest.mark.claim("resampling_flaws.k_star")
 @given(
     re=st.floats(0.3, 0.99),
     rh=st.floats(0.0, 0.6),
@@ -184,6 +190,7 @@ def test_optimal_k_grid_equals_closed_form(re, rh, c, s, pe, cost):
 # ----------------------------------------------------------------------------- statistical
 
 
+@pytest.mark.claim("resampling_flaws.mc_utility")
 def test_mc_matches_closed_form(key):
     """Spec C.6.1: Monte Carlo U(K) and Acc(K) at K in {1, 2, 5, 20} within 4 SE of the exact values
     (2e5 simulated tasks, notebook parameters, C = 1). False-failure rate: 8 checks x 6.3e-5 ~ 5e-4."""

@@ -29,11 +29,7 @@ CLAIMS: tuple[Claim, ...] = (
         "mixture with mixing weights and the support clamped.",
         kind="exact identity",
         provenance="derived",
-        tests=(
-            f"{_G}::test_em_reduction_lambda_T_one",
-            f"{_G}::test_lambda_zero_ignores_pi",
-            f"{_G}::test_feature_scale_equivalence",
-        ),
+        tests=(f"{_G}::test_em_reduction_lambda_T_one",),
         experiment="unem",
         panel="(none; JSON claims)",
         theory_note=_NOTE,
@@ -84,7 +80,7 @@ CLAIMS: tuple[Claim, ...] = (
         "search on the same validation tasks (reported, not asserted).",
         kind="documented behaviour",
         provenance="reconstruction",
-        tests=(f"{_U}::test_learned_not_worse_than_default_and_shift",),
+        tests=(),  # JSON only: a reported number, no test asserts it
         experiment="unem",
         panel="(f)",
         theory_note=_NOTE,

@@ -55,7 +55,10 @@ class Claim:
       statement: the claim in one sentence, as the lab checks it.
       kind: one of :data:`KINDS`.
       provenance: one of :data:`PROVENANCE` (of the formula being checked).
-      tests: test node ids (``"tests/x/test_y.py::test_z"``) that check it.
+      tests: test node ids (``"tests/x/test_y.py::test_z"``) that assert it; each carries the
+        marker ``@pytest.mark.claim("<id>")`` (``tests/lab/test_claim_markers.py`` keeps the two
+        equal). Empty only for a number that is reported, not asserted (verdict ``"reported"``):
+        the report marks such a claim "JSON only".
       experiment: the experiment (``experiments/<name>.py``) whose JSON holds the measured value.
       panel: the figure panel that shows it (e.g. ``"(a)"``).
       theory_note: the theory note (``theory/<name>.md``).
@@ -79,8 +82,8 @@ class Claim:
             raise ValueError(
                 f"Claim {self.id}: `provenance` must be one of {PROVENANCE}; got {self.provenance!r}."
             )
-        if not self.tests:
-            raise ValueError(f"Claim {self.id}: name at least one test.")
+        if isinstance(self.tests, str):
+            raise ValueError(f"Claim {self.id}: `tests` must be a tuple of test node ids.")
 
 
 def claim_result(measured, theory, verdict: str | bool, detail: str = "") -> dict:

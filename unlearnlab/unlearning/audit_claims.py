@@ -44,7 +44,6 @@ AUDIT_CLAIMS: tuple[Claim, ...] = (
         "derived",
         (
             "test_audit_exact.py::test_woodbury_equals_refit",
-            "test_audit_exact.py::test_loo_group_residuals",
             "test_audit_exact.py::test_single_removal_attribution",
         ),
         "(a)",
@@ -117,11 +116,7 @@ AUDIT_CLAIMS: tuple[Claim, ...] = (
         "reported beside KLoM.",
         "documented behaviour",
         "code",
-        (
-            "test_audit_metrics.py::test_klom_null_bias_matches_null_mean",
-            "test_audit_metrics.py::test_klom_equals_numpy",
-            "test_audit_metrics.py::test_klom_null_small_at_large_k",
-        ),
+        ("test_audit_metrics.py::test_klom_null_bias_matches_null_mean",),
         "(c)",
     ),
     # ---------------------------------------------------------------- unlearn_audit
@@ -153,7 +148,9 @@ AUDIT_CLAIMS: tuple[Claim, ...] = (
         "unlearn_audit.np_optimal",
         "Neyman-Pearson lemma",
         "spec D3",
-        "Shadow-fitted U-LiRA never beats the exact likelihood-ratio ROC (AUC <= analytic + 4 SE).",
+        "Shadow-fitted U-LiRA does not beat the exact likelihood-ratio attack (AUC <= its analytic "
+        "binormal LR-ROC area + 4 SE), asserted by the test on one binormal setting with known "
+        "parameters; the experiment measures it for each method of panel (a).",
         "bound w.p. >= 1-delta",
         "derived",
         ("test_audit_metrics.py::test_exact_lr_auc_matches_binormal_roc",),
@@ -186,10 +183,7 @@ AUDIT_CLAIMS: tuple[Claim, ...] = (
         "Membership attacks on output-perturbed ridge stay below 1 - T_{k mu} (DKW widths).",
         "bound w.p. >= 1-delta",
         "reconstruction",
-        (
-            "test_audit_certified.py::test_gdp_roc_bound",
-            "test_audit_certified.py::test_ridge_sensitivity_holds",
-        ),
+        ("test_audit_certified.py::test_gdp_roc_bound",),
         "(a)",
     ),
     _c(
@@ -203,7 +197,6 @@ AUDIT_CLAIMS: tuple[Claim, ...] = (
         (
             "test_audit_worst_case.py::test_worst_case_beats_random",
             "test_audit_worst_case.py::test_newton_gap_zero",
-            "test_audit_worst_case.py::test_capped_simplex_projection",
         ),
         "(d)",
     ),
@@ -214,7 +207,7 @@ AUDIT_CLAIMS: tuple[Claim, ...] = (
         "Head-only unlearning leaves the features unchanged (CKA = 1); retraining changes them (CKA < 1).",
         "documented behaviour",
         "paper",
-        ("test_audit_metrics.py::test_linear_cka_invariances",),
+        ("test_audit_metrics.py::test_head_only_unlearning_keeps_features_retraining_does_not",),
         "table",
     ),
     _c(
@@ -236,11 +229,7 @@ AUDIT_CLAIMS: tuple[Claim, ...] = (
         "PGA on the class-wise shift reaches the closed-form / trust-region optimal Bayes error.",
         "derived proposition",
         "derived",
-        (
-            "test_audit_bayes_error.py::test_pga_reaches_optimum",
-            "test_audit_bayes_error.py::test_optimal_beta_monotone",
-            "test_audit_bayes_error.py::test_bayes_error_mc",
-        ),
+        ("test_audit_bayes_error.py::test_pga_reaches_optimum",),
         "(a)",
     ),
     _c(
