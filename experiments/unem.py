@@ -279,7 +279,7 @@ def compute(config: Config, ctx) -> dict:
     fams = _families(config)
     pools = None
     if config.digits:
-        from experiments._data_fewshot import digits_feature_pools
+        from unlearnlab.datasets import digits_feature_pools
 
         c0 = time.process_time()
         pools = cache.stage(
@@ -572,6 +572,179 @@ def plot(payload):
     ax.legend(fontsize=6, loc="upper center", ncol=2)
     panel_label(ax, "(f)")
     return fig
+
+
+def measured(saved: dict) -> dict[str, str]:
+    """The generated blocks of theory/unem.md, rendered from the saved JSON (``python -m experiments
+    report`` rewrites them)."""
+    from experiments._measured import f, g, restore, run_line, table
+
+    s = restore(saved)
+    d, c, cl = s["data"], s["config"], s["claims"]
+    fams = d["families"]
+    pts = lambda m: f"{100 * m[0]:.1f} [{100 * m[1]:.1f}, {100 * m[2]:.1f}]"  # noqa: E731
+    dpts = lambda m: f"{100 * m[0]:+.1f} [{100 * m[1]:+.1f}, {100 * m[2]:+.1f}]"  # noqa: E731
+    lab = {"A": "A: K=20, k_eff=5", "B": "B: K=10, k_eff=8, scale 0.5"}
+    lab.update({"D2": "D2: digits, K=5, k_eff=2", "D5": "D5: digits, K=5, k_eff=5"})
+    rows = []
+    for k, fm in fams.items():
+        sm = fm["summary"]
+        rows.append(
+            [
+                lab.get(k, k),
+                pts(sm["fixed"]),
+                f"{pts(sm['grid'])} (lam {g(fm['best_lam'], 3)}, T {g(fm['best_T'])})",
+                pts(sm["unem_nll"]),
+                pts(sm["unem_paper_code"]) if "unem_paper_code" in sm else "-",
+                f"{100 * sm['oracle'][0]:.2f}" if "oracle" in sm else "-",
+            ]
+        )
+    acc = [
+        f"{c['n_test']} held-out tasks, mean [95% CI] (%):",
+        "",
+        table(
+            [
+                "family",
+                "GEM lam = T = 1",
+                "GEM grid-searched (lam, T)",
+                "UNEM learned (NLL loss)",
+                "UNEM learned (official-code loss)",
+                "Bayes oracle",
+            ],
+            rows,
+        ),
+        "",
+        f"Paired differences (same {c['n_test']} tasks), mean [95% CI] in points:",
+        "",
+        table(
+            ["family", "UNEM - GEM(1, 1)", "UNEM - grid"],
+            [
+                [
+                    k,
+                    dpts(cl["unem.learned_not_worse"]["measured"][k]),
+                    dpts(cl["unem.vs_grid"]["measured"][k]),
+                ]
+                for k in fams
+            ],
+        ),
+        "",
+        f"Verdicts: `unem.learned_not_worse` {cl['unem.learned_not_worse']['verdict']}, "
+        f"`unem.vs_grid` {cl['unem.vs_grid']['verdict']}.",
+    ]
+    lam = fams[next(iter(fams))]["lam_grid"]
+    curve_rows = []
+    for k, fm in fams.items():
+        m = 100 * fm["curve_mean"]
+        i = int(np.argmax(m))
+        curve_rows.append(
+            [
+                k,
+                " ".join(f"**{v:.1f}**" if j == i else f"{v:.1f}" for j, v in enumerate(m)),
+                g(lam[i], 3),
+            ]
+        )
+    bl = cl["unem.best_lambda_depends_on_family"]["measured"]
+    curve = [
+        f"GEM (T = 1, {c['n_iter']} iterations) held-out accuracy (%) over `lam in "
+        f"{{{', '.join(g(x, 3) for x in lam)}}}`:",
+        "",
+        table(["family", "accuracy curve", "argmax lam"], curve_rows),
+        "",
+        f"Peak at `lam = {g(bl['best_lam_A'], 3)}` for A and `{g(bl['best_lam_B'], 3)}` for B "
+        f"(ratio {g(bl['ratio'], 2)}); verdict "
+        f"{cl['unem.best_lambda_depends_on_family']['verdict']}.",
+    ]
+    hyp_rows = []
+    for k, fm in fams.items():
+        for loss, hp in fm["hyper"].items():
+            name = k if loss == "nll" else f"{k} (official loss)"
+            hyp_rows.append(
+                [
+                    name,
+                    f(hp["s"], 3),
+                    " ".join(f"{x:.2f}" for x in hp["lam"]),
+                    " ".join(f"{x:.2f}" for x in hp["T"]),
+                ]
+            )
+    d5 = fams.get("D5")
+    hyper = [
+        f"`lam_l = softplus(gamma_l)`, `T_l = 1 + softplus(t2_l)`, `s = softplus(t1)`, layers "
+        f"1..{c['n_layers']} ({c['n_train']} validation tasks; {c['steps']} Adam steps for the "
+        f"synthetic families, {c['digits_steps']} for digits):",
+        "",
+        table(["family", "s", "lam_1..lam_L", "T_1..T_L"], hyp_rows),
+    ]
+    if d5 is not None:
+        s2 = d5["hyper"]["nll"]["s"] ** 2
+        Teff = d5["hyper"]["nll"]["T"] / s2
+        hyper += [
+            "",
+            f"For D5, `s^2 = {s2:.0f}`, so the effective temperature `T_l / s^2` is "
+            f"{Teff.min():.2f}-{Teff.max():.2f}. Validation NLL of the digits training (NLL loss): "
+            + ", ".join(
+                f"{k} {fams[k]['train_loss']['nll'][0]:.3f} -> {fams[k]['train_loss']['nll'][-1]:.3f}"
+                for k in ("D2", "D5")
+                if k in fams
+            )
+            + f" (`log 5 = {np.log(5):.3f}`).",
+        ]
+    p = d["proportions"]
+    pr = cl["unem.proportions"]["measured"]
+    Q = [int(q) for q in p["q_sizes"]]
+    props = [
+        table(
+            ["`|Q|`"] + [str(q) for q in Q],
+            [
+                ["mean `||pi_hat - p||_1`"] + [f"{x:.3f}" for x in p["err"].mean(1)],
+                ["CLT curve"] + [f"{x:.3f}" for x in p["theory"]],
+                ["mean `||pi_hat - p_emp||_1`"] + [f"{x:.4f}" for x in p["err_emp"].mean(1)],
+            ],
+        ),
+        "",
+        f"Fitted log-log slope {pr['slope']:.3f} [95% CI {pr['ci'][0]:.3f}, {pr['ci'][1]:.3f}] "
+        f"(band [-0.75, -0.3], theory -1/2); GEM's own estimation error is "
+        f"{(p['err'].mean(1) / p['err_emp'].mean(1)).min():.1f}-"
+        f"{(p['err'].mean(1) / p['err_emp'].mean(1)).max():.1f}x smaller than the error against `p`.",
+    ]
+    inv = d["invariants"]
+    invs = [
+        f"Monotone objective: max relative increase `{g(inv['max_rel_increase'])}` over "
+        f"{inv['n_checks']} block updates; EM identity `{g(inv['em_max_abs_err'])}`; first-layer "
+        f"`lam_1` moved by `{g(cl['unem.first_layer_lambda_inert']['measured'])}`; Bayes oracle "
+        "accuracy "
+        + ", ".join(
+            f"{k} {f(fm['summary']['oracle'][0], 4)}"
+            for k, fm in fams.items()
+            if "oracle" in fm["summary"]
+        )
+        + "."
+    ]
+    t = s["manifest"]["timings"]
+    parts = [
+        f"family {k} {t[f'family_{k}_s']:.0f} s wall / {t[f'family_{k}_cpu_s']:.0f} s CPU"
+        for k in fams
+        if f"family_{k}_s" in t
+    ]
+    extra = [
+        f"{name} {t[key]:.0f} s CPU"
+        for name, key in (
+            ("proportions", "proportions_cpu_s"),
+            ("invariants", "invariants_cpu_s"),
+            ("digits features", "digits_features_cpu_s"),
+        )
+        if key in t
+    ]
+    times = [
+        run_line(s) + f" Total CPU {t['total_cpu_s']:.0f} s; " + ", ".join(parts + extra) + "."
+    ]
+    return {
+        "accuracy": "\n".join(acc),
+        "lambda_curve": "\n".join(curve),
+        "hyper": "\n".join(hyper),
+        "proportions": "\n".join(props),
+        "invariants": "\n".join(invs),
+        "runtimes": "\n".join(times),
+    }
 
 
 def main(argv=None):
