@@ -487,6 +487,137 @@ def plot(payload):
     return fig
 
 
+def measured(saved: dict) -> dict[str, str]:
+    """The generated blocks of theory/hallucination_monofact.md, rendered from the saved JSON
+    (``python -m experiments report`` rewrites them)."""
+    from experiments._measured import g, restore, run_line, table
+
+    s = restore(saved)
+    d, c, cl = s["data"], s["config"], s["claims"]
+    al, lams = list(d["alphas"]), list(d["lams"])
+    j1, jh, j0 = lams.index(1.0), lams.index(0.5), lams.index(0.0)
+    a1 = int(np.argmin(np.abs(np.asarray(al) - 1.0)))
+    M = lambda k: cl[f"hallucination_monofact.{k}"]["measured"]  # noqa: E731
+    V = lambda k: cl[f"hallucination_monofact.{k}"]["verdict"]  # noqa: E731
+    x4 = lambda v: f"{float(v):.4f}"  # noqa: E731
+    sg = lambda v: f"{float(v):+.4f}"  # noqa: E731
+    up = M("upweighting")
+    i5 = up["frac"].index(0.05) if 0.05 in up["frac"] else len(up["frac"]) // 2
+    claims = [
+        f"- `bound_holds` {V('bound_holds')}: {M('bound_holds')['violations']} violations in "
+        f"{M('bound_holds')['worlds_x_models']} world x model pairs.",
+        f"- `nonvacuous` {V('nonvacuous')}: mean bound > 0 up to alpha = "
+        f"{g(M('nonvacuous')['largest_alpha_with_positive_mean_bound'])}.",
+        f"- `gt_tightness` {V('gt_tightness')}: max abs(HR - MF(1-rho)) = "
+        f"{g(M('gt_tightness')['max_abs_HR_minus_MF(1-rho)'])}; max abs(HR - MF) = "
+        f"{g(M('gt_tightness')['max_abs_HR_minus_MF'])}.",
+        f"- `gt_bias_identity` {V('gt_bias_identity')}: largest deviation "
+        f"{max(abs(m - k) / e for m, k, e in zip(d['bias_mean'], d['bias_closed'], d['bias_se'])):.2f} SE "
+        f"over the {len(d['bias_alphas'])} exponents (tolerance 4 SE).",
+        f"- `concentration` {V('concentration')}: fraction within "
+        f"{d['dev_term']:.3f}: {g(M('concentration')['fraction_within'])} "
+        f"(max |MF - MM| {x4(M('concentration')['max_abs_MF_minus_MM'])}).",
+        f"- `mle_calibration` {V('mle_calibration')}: max HR of the MLE model "
+        f"{g(M('mle_calibration')['max_HR_mle'])}; min(Miscal - MM) = "
+        f"{g(M('mle_calibration')['min_Miscal_minus_MM'], 1)}.",
+        f"- `tradeoff_floor` {V('tradeoff_floor')}: min slack "
+        f"{g(M('tradeoff_floor')['min_HR_minus_floor'], 1)}.",
+        f"- `upweighting` {V('upweighting')}: at {100 * up['frac'][i5]:g}% repeated x"
+        f"{c['upweight_copies']}, HR {-100 * up['HR_relative_drop'][i5]:+.1f}% and Miscal "
+        f"{up['Miscal_mean'][i5] - up['Miscal_mean'][0]:+.3f}.",
+    ]
+    obs = (
+        f"At alpha = {g(al[a1])} the Good-Turing model has level-set Miscal "
+        f"{d['Miscal_mean'][a1, j1]:.3f}, equal-mass (b = {c['equal_mass_b']}) Miscal "
+        f"{d['Miscal_equal_mass_mean'][a1]:.3f} and geometric (eps = {g(c['geometric_eps'])}) Miscal "
+        f"{d['Miscal_geometric_mean'][a1]:.3f}."
+    )
+    rows = []
+    for i, a in enumerate(al):
+        rows.append(
+            [
+                f"{a:.1f}",
+                x4(d["MF_mean"][i]),
+                x4(d["MM_mean"][i]),
+                x4(d["HR_mean"][i, j1]),
+                x4(d["Miscal_mean"][i, j1]),
+                sg(d["bound_mean"][i, j1]),
+                x4(d["Miscal_equal_mass_mean"][i]),
+                x4(d["Miscal_geometric_mean"][i]),
+                x4(d["HR_mean"][i, jh]),
+                x4(d["Miscal_mean"][i, jh]),
+                sg(d["bound_mean"][i, jh]),
+                x4(d["Miscal_mean"][i, j0]),
+            ]
+        )
+    tab = [
+        f"Default run: m = n = {c['n']}, |H|/|F| = {g(c['h_over_f'])}, delta = {g(c['delta'])}, "
+        f"{c['seeds']} seeds, means. GT = Good-Turing model (lambda = 1).",
+        "",
+        table(
+            [
+                "alpha",
+                "MF",
+                "MM",
+                "HR (GT)",
+                "Miscal (GT)",
+                "bound (GT)",
+                f"Miscal GT, equal-mass b={c['equal_mass_b']}",
+                f"Miscal GT, geometric eps={g(c['geometric_eps'])}",
+                "HR lambda=0.5",
+                "Miscal lambda=0.5",
+                "bound lambda=0.5",
+                "Miscal MLE",
+            ],
+            rows,
+        ),
+        "",
+        f"The bound (GT) is non-vacuous for alpha <= "
+        f"{g(M('nonvacuous')['largest_alpha_with_positive_mean_bound'])}. Largest |MF - MM| over "
+        f"all seeds and exponents {x4(M('concentration')['max_abs_MF_minus_MM'])}; mean rho "
+        f"{g(d['trade_rho_mean'])} at alpha = {g(c['tradeoff_alpha'])}.",
+    ]
+    th = d["trade_HR_mean"]
+    tm = d["trade_Miscal_mean"]
+    fr = [100 * x for x in d["up_fracs"]]
+    hr, mi, bd = d["up_HR_mean"], d["up_Miscal_mean"], d["up_bound_mean"]
+    neg = [f for f, b in zip(fr, bd) if b <= 0]
+    panels = [
+        f"Panel (b), alpha = {g(c['tradeoff_alpha'])}, lambda = "
+        f"{', '.join(g(x) for x in d['trade_lams'])}: HR {th[0]:.3f} -> {th[-1]:.3f} while level-set "
+        f"Miscal {tm[0]:.3f} -> {tm[-1]:.3f}.",
+        "",
+        f"Panel (c), alpha = {g(c['upweight_alpha'])}, repeated share f = "
+        f"{', '.join(f'{x:g}' for x in fr)} % (x{c['upweight_copies']} extra copies): HR "
+        + ", ".join(f"{x:.3f}" for x in hr)
+        + " (relative drops "
+        + ", ".join(f"{100 * (1 - x / hr[0]):.1f}" for x in hr[1:])
+        + " %), Miscal "
+        + ", ".join(f"{x:.3f}" for x in mi)
+        + (f"; the bound is vacuous from f = {neg[0]:g} %." if neg else "."),
+        "",
+        f"Panel (f), m = n = {c['bias_m']}, {c['bias_seeds']} seeds: mean MF - MM (+- SE) vs the "
+        "closed form:",
+        "",
+        table(
+            ["alpha"] + [g(x) for x in d["bias_alphas"]],
+            [
+                ["mean MF - MM"]
+                + [f"{m:.4f} ± {e:.4f}" for m, e in zip(d["bias_mean"], d["bias_se"])],
+                ["sum p^2 (1-p)^(n-1)"] + [x4(x) for x in d["bias_closed"]],
+            ],
+        ),
+        "",
+        run_line(s) + f" Total CPU {s['manifest']['timings']['total_cpu_s']:.1f} s.",
+    ]
+    return {
+        "claims": "\n".join(claims),
+        "observation": obs,
+        "table": "\n".join(tab),
+        "panels": "\n".join(panels),
+    }
+
+
 def main(argv=None):
     from unlearnlab.lab.cli import experiment_main
 
