@@ -217,6 +217,52 @@ def plot(payload):
     return fig
 
 
+def measured(saved: dict) -> dict[str, str]:
+    """The generated block of theory/beo_gaussian.md, rendered from the saved JSON (``python -m
+    experiments report`` rewrites it)."""
+    from experiments._measured import g, restore, run_line, table
+
+    s = restore(saved)
+    d, c, cl = s["data"], s["config"], s["claims"]
+    a, bc = d["a"], d["bc"]
+    eps = np.asarray(a["eps"])
+    sat = eps[np.asarray(a["cf_iso"]) >= 0.5 - 1e-12]
+    p = np.asarray(bc["p"])
+    bm = np.asarray(bc["beta_mix"])
+    gap = bm - ((1 - p) * bm[0] + p * bm[-1])
+    ih = int(np.argmin(np.abs(p - 0.5)))
+    ce = {k: np.asarray(v) for k, v in bc["clean_err"].items()}
+    po = cl["beo_gaussian.pga_optimum"]["measured"]
+    rows = [
+        ["(a) max abs(beta_PGA - beta_cf), isotropic, p=2", g(po[0]), "0 (test budget 1e-6)"],
+        ["(a) max abs(beta_PGA - beta_TR), anisotropic, p=2", g(po[1]), "0 (test budget 1e-5)"],
+        ["(a) max abs(beta_PGA - beta_box), anisotropic, p=inf", g(po[2]), "0"],
+        [
+            "(a) beta saturates at 0.5",
+            f"from eps = {g(sat[0])} (p=2)" if sat.size else "not in the eps range",
+            "min(pi_0, pi_1)",
+        ],
+        [
+            f"(b) min_p [beta_mix - chord], pi_1={g(c['pi1_mix'])}, eps={g(c['eps_mix'])}",
+            f"{g(cl['beo_gaussian.concavity']['measured'])} (endpoints); max gap "
+            f"{gap.max():.4f} at p={g(p[int(np.argmax(gap))])}",
+            ">= 0",
+        ],
+        ["(b) beta_mix(0), beta_mix(1)", f"{bm[0]:.4f}, {bm[-1]:.4f}", ""],
+        [
+            f"(c) LDA clean error at p={g(p[ih])} / p=1: " + ", ".join(ce),
+            "; ".join(f"{v[ih]:.4f} / {v[-1]:.4f}" for v in ce.values()),
+            f">= beta* = {bc['bayes_clean']:.4f}",
+        ],
+    ]
+    return {
+        "results": table(["quantity", "measured", "theory"], rows)
+        + "\n\n"
+        + run_line(s)
+        + f" Total CPU {s['manifest']['timings']['total_cpu_s']:.1f} s."
+    }
+
+
 def main(argv=None):
     return experiment_main(
         name=NAME,
