@@ -400,6 +400,85 @@ def plot(payload):
     return fig
 
 
+def measured(saved: dict) -> dict[str, str]:
+    """The generated block of theory/dmm_convex.md, rendered from the saved JSON (``python -m
+    experiments report`` rewrites it)."""
+    from experiments._measured import g, restore, run_line, table
+
+    s = restore(saved)
+    d, c, cl = s["data"], s["config"], s["claims"]
+    a, b, kc, a5 = d["a"], d["b"], d["c"], d["d"]
+    ea = {k: np.asarray(v) for k, v in a["errs"].items()}
+    eb = {k: np.asarray(v) for k, v in b["errs"].items()}
+
+    def floor_step(e):
+        hit = np.flatnonzero(e <= 10 * e.min())
+        return int(hit[0]) if hit.size else -1
+
+    ga = eb["ga_forget"]
+    kl = kc["klom"]
+    order = ["no unlearning", "gd_retain", "OM", "newton", "exact", "DMM", "gdiff", "ga_forget"]
+    order = [m for m in order if m in kl] + [m for m in kl if m not in order]
+    npg = kc["null_bias_per_group"]
+    rows = [
+        ["max abs(theta_R Woodbury - theta_R refit)", g(a["woodbury_vs_refit"]), "0"],
+        [
+            "(a) max of error / A1 bound (where bound > 1e-10 e0)",
+            f"{cl['dmm_convex.a1_rate']['measured']:.3f}",
+            "<= 1",
+        ],
+        [
+            "(a) gd_retain reaches its float64 floor",
+            f"{g(ea['gd_retain'].min())} after {floor_step(ea['gd_retain'])} steps",
+            "rate 1 - eta lambda_min(H_R)",
+        ],
+        [
+            f"(a) OM error after {len(ea['OM']) - 1} steps",
+            f"{g(ea['OM'][-1])} (floor reached at t = {floor_step(ea['OM'])})",
+            "-> 0",
+        ],
+        [
+            "(a) DMM / gdiff error at the last step",
+            f"{g(ea['DMM'][-1])} / {g(ea['gdiff'][-1])}",
+            "A4 level / none",
+        ],
+        [
+            "(b) norm of grad L_R(theta_full); gd_retain error change",
+            f"{g(b['grad_R_at_full'])}; {g(cl['dmm_convex.a1_noop']['measured'])}",
+            "0; 0 (A1)",
+        ],
+        [
+            "(b) min_t GA error vs A2 floor",
+            f"{ga.min():.3f} (at t = {int(np.argmin(ga))}) vs {b['a2_floor']:.3f}",
+            ">= floor",
+        ],
+        ["(b) OM final error", f"{g(eb['OM'][-1])} (from {eb['OM'][0]:.2f})", "-> 0 (A3)"],
+        [
+            "(b) DMM plateau vs A4",
+            f"{eb['DMM'][-1]:.3f} (exact limit {b['a4_limit']:.3f}) <= {b['a4_bound']:.3f}",
+            "<= norm(delta) / sigma_min",
+        ],
+        [
+            "(d) A5 slope",
+            f"{a5['slope']:.3f}, 95% CI [{a5['slope_lo']:.3f}, {a5['slope_hi']:.3f}]",
+            "-2 (band [-2.5, -1.5])",
+        ],
+        [
+            "(c) KLoM on forget points: " + " / ".join(order),
+            " / ".join(f"{kl[m]['forget']:.3g}" for m in order),
+            f"null bias {kc['null_bias']:.3f} (permutation; per group "
+            + " / ".join(f"{v:.3f}" for v in npg.values())
+            + ")",
+        ],
+    ]
+    return {
+        "results": table(["quantity", "measured", "theory"], rows)
+        + "\n\n"
+        + run_line(s)
+        + f" Total CPU {s['manifest']['timings']['total_cpu_s']:.1f} s."
+    }
+
+
 def main(argv=None):
     return experiment_main(
         name=NAME,
