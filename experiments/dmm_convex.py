@@ -406,7 +406,7 @@ def measured(saved: dict) -> dict[str, str]:
     from experiments._measured import g, restore, run_line, table
 
     s = restore(saved)
-    d, c, cl = s["data"], s["config"], s["claims"]
+    d, cl = s["data"], s["claims"]
     a, b, kc, a5 = d["a"], d["b"], d["c"], d["d"]
     ea = {k: np.asarray(v) for k, v in a["errs"].items()}
     eb = {k: np.asarray(v) for k, v in b["errs"].items()}
