@@ -367,6 +367,87 @@ def matplotlib_patch(color, label):
     return Patch(facecolor=color, alpha=0.6, label=label)
 
 
+def measured(saved: dict) -> dict[str, str]:
+    """The generated blocks of theory/domain_constraints.md, rendered from the saved JSON (``python
+    -m experiments report`` rewrites them)."""
+    from experiments._measured import g, pct, restore, run_line
+
+    s = restore(saved)
+    d, c, cl = s["data"], s["config"], s["claims"]
+    sets = list(d["sets"])
+    M = lambda k: cl[f"domain_constraints.{k}"]["measured"]  # noqa: E731
+    V = lambda k: cl[f"domain_constraints.{k}"]["verdict"]  # noqa: E731
+    per = lambda m, fmt=lambda v: f"{v:.2f}": ", ".join(  # noqa: E731
+        f"{k} {fmt(m[k])}" for k in sets if k in m and k != "none"
+    )
+    tb = d["testbed"]
+    claims = [
+        f"Default run: R = {c['n_datasets']} datasets, N = {c['N']}, M = {c['M']}, alpha = "
+        f"{g(c['alpha'])} known, w = {g(c['w_prev'])}, K = {c['n_nodes']} nodes, NUTS "
+        f"{c['num_chains']} chains x {c['num_warmup']} warmup / {c['num_samples']} draws, dense mass "
+        f"matrix, max_tree_depth = {c['max_tree_depth']}. Fraction tested "
+        f"{d['frac_tested'].min():.2f}-{d['frac_tested'].max():.2f}.",
+        "",
+        f"- `gh_quadrature` {V('gh_quadrature')}: max per-person relative error of K = "
+        f"{c['n_nodes']} vs K = 80 at the true parameters {g(M('gh_quadrature'))} (< 1e-3).",
+        f"- `variance_reduction` {V('variance_reduction')}: Laplace-predicted s.d. median ratio to "
+        f"none: {per(M('variance_reduction'))}.",
+        f"- `conjugate_nuts` {V('conjugate_nuts')}: max abs(z) = {M('conjugate_nuts')['max_abs_z']:.2f} "
+        f"(ESS {tb['ess'].min():.0f}-{tb['ess'].max():.0f} of {c['testbed_draws']} draws), relative "
+        f"covariance error {M('conjugate_nuts')['rel_cov_err']:.3f} (<= 4, <= 0.15).",
+        f"- `precision` {V('precision')}: median NUTS s.d. ratio to none: {per(M('precision'))}.",
+        f"- `untested_risk` {V('untested_risk')}: mean untested-risk error: "
+        + ", ".join(f"{k} {M('untested_risk')[k]:.3f}" for k in sets)
+        + ".",
+    ]
+    med_sd = np.median(d["post_sd"], 0)
+    lap0, nuts0 = np.median(d["laplace_sd"][:, :, 0], 0), np.median(d["post_sd"][:, :, 0], 0)
+    smaller = (d["laplace_sd"] < d["post_sd"]).mean(axis=(0, 2))
+    other = [
+        "- Median posterior s.d. of beta_Y,0..4: "
+        + "; ".join(f"{k} ({', '.join(f'{v:.2f}' for v in med_sd[i])})" for i, k in enumerate(sets))
+        + ".",
+        "- Implied-prevalence error (mean over datasets): "
+        + ", ".join(f"{k} {g(v)}" for k, v in zip(sets, d["prev_err"].mean(0)))
+        + ".",
+        "- 90% posterior intervals of beta_Y cover the truth in "
+        + ", ".join(f"{pct(v)} ({k})" for k, v in zip(sets, d["coverage90"]))
+        + f" of the {d['true_beta_Y'].size} components.",
+        f"- NUTS diagnostics: min ESS over components per (dataset, set) "
+        f"{d['ess_min'].min():.0f}-{d['ess_min'].max():.0f} (of {c['num_chains'] * c['num_samples']} "
+        f"draws); max split-R-hat {d['rhat_max'].min():.3f}-{d['rhat_max'].max():.3f}; divergences "
+        f"{int(d['divergences'].min())}-{int(d['divergences'].max())} per fit; mean leapfrog steps "
+        f"{d['mean_steps'].min():.0f}-{d['mean_steps'].max():.0f} per draw.",
+        "- Laplace vs NUTS: share of (dataset, component) where the Laplace s.d. is below the NUTS s.d.: "
+        + ", ".join(f"{k} {pct(v)}" for k, v in zip(sets, smaller))
+        + "; intercept, median over datasets: "
+        + ", ".join(f"{k} {lap0[i]:.2f} vs {nuts0[i]:.2f}" for i, k in enumerate(sets))
+        + ".",
+    ]
+    tb_ = d["true_beta_Y"].ravel()
+    slopes = [
+        float(np.polyfit(tb_, d["post_mean"][:, i, :].ravel(), 1)[0]) for i in range(len(sets))
+    ]
+    ratio = [
+        float(np.median(d["sigma_post_mean"][:, i] / d["sigma_true"])) for i in range(len(sets))
+    ]
+    disc = (
+        "Slope of the posterior means of beta_Y on the truth (all datasets and components): "
+        + ", ".join(f"{k} {v:.2f}" for k, v in zip(sets, slopes))
+        + "; median ratio of the posterior mean of sigma to the true sigma: "
+        + ", ".join(f"{k} {v:.2f}" for k, v in zip(sets, ratio))
+        + "."
+    )
+    t = s["manifest"]["timings"]
+    run = run_line(s) + f" Total CPU {t['total_cpu_s']:.0f} s."
+    return {
+        "claims": "\n".join(claims),
+        "other": "\n".join(other),
+        "discrepancy": disc,
+        "runtime": run,
+    }
+
+
 def main(argv=None):
     return experiment_main(
         name=NAME,
