@@ -162,7 +162,7 @@ def _smooth_ece_vs_relplot(quick: bool) -> list[dict]:
         import relplot
     except ModuleNotFoundError:
         return []
-    from experiments._data_calibration import load_predictions
+    from unlearnlab.datasets import load_predictions
 
     probs, labels = load_predictions("wrn16-4-cifar100")
     n = 2000 if quick else 10_000
@@ -210,10 +210,10 @@ def _fit_hcal_wall() -> list[dict]:
     spec's settings: Adam lr 5e-3, full batch 5000, window 200, at most 2000 steps with early
     stopping (patience 160) and ReduceLROnPlateau on the calibration ECE. The issue's criterion is
     "well under a minute on 2 cores"; read here as at most 30 s, i.e. ratio = 60 s / fit time >= 2."""
-    from experiments import _data_calibration as D
+    from unlearnlab import datasets as D
 
     p, y = D.load_predictions("wrn16-4-cifar100")
-    z = jnp.asarray(D.to_logits(p)[:5000])
+    z = jnp.asarray(D.probs_to_logits(p)[:5000])
     yy = jnp.asarray(y[:5000])
     rows = []
     for fam, fk in (
@@ -267,7 +267,7 @@ def _hloss_vs_torch(quick: bool) -> list[dict]:
                 "notes": "torch not installed (pip install -e .[bench])",
             }
         ]
-    from experiments._data_calibration import load_predictions
+    from unlearnlab.datasets import load_predictions
 
     n = 1000 if quick else 5000
     probs, labels = load_predictions("wrn16-4-cifar100")

@@ -111,13 +111,13 @@ def make_config(args) -> Config:
 
 def _load(name, config):
     """``(logits, labels, fixed_split)``: real sets are split per seed; digits has a fixed split."""
-    from experiments import _data_calibration as D
+    from unlearnlab import datasets as D
 
-    if name in D.REAL_SETS:
+    if name in D.CALIBRATION_SETS:
         p, y = D.load_predictions(name)
-        return D.to_logits(p), y, None
+        return D.probs_to_logits(p), y, None
     if name == "digits":
-        d = D.digits_mlp(0, label_noise=config.digits_label_noise)
+        d = D.digits_mlp_logits(0, label_noise=config.digits_label_noise)
         return None, None, d
     z, y = cal.known_map(jax.random.key(config.seed + 99), 2 * config.synthetic_n, 10, 0.5)
     return np.asarray(z), np.asarray(y), None
@@ -236,10 +236,10 @@ def _fit_timing(config):
     """Wall and CPU time of one jitted ETS(16) h-cal fit on 5000 x 100 (CIFAR-100 calibration half)
     at the experiment's settings (full batch, early stopping), first call (with compilation) and
     a second call with another key."""
-    from experiments import _data_calibration as D
+    from unlearnlab import datasets as D
 
     p, y = D.load_predictions("wrn16-4-cifar100")
-    z = jnp.asarray(D.to_logits(p)[:5000])
+    z = jnp.asarray(D.probs_to_logits(p)[:5000])
     yy = jnp.asarray(y[:5000])
     f = jax.jit(
         lambda k, z, y: cal.fit_hcal(

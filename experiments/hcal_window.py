@@ -83,11 +83,11 @@ def _synthetic(config, ctx):
 
 
 def _real(config):
-    from experiments import _data_calibration as D
+    from unlearnlab import datasets as D
 
     p, y = D.load_predictions(config.real_set)
-    z = D.to_logits(p)
-    zc, yc, zt, yt = (jnp.asarray(a) for a in D.split(z, y, config.seed))
+    z = D.probs_to_logits(p)
+    zc, yc, zt, yt = (jnp.asarray(a) for a in D.random_split(z, y, config.seed))
     T = cal.fit_temperature(zc, yc)
     model = jax.jit(
         lambda k, z, y: cal.fit_hcal(

@@ -7,13 +7,13 @@ import numpy as np
 import pytest
 
 import unlearnlab.calibration as cal
-from experiments._data_calibration import load_predictions, split, to_logits
+from unlearnlab.datasets import load_predictions, probs_to_logits, random_split
 
 
 @pytest.fixture(scope="module")
 def wrn():
     p, y = load_predictions("wrn16-4-cifar10")
-    return to_logits(p), y
+    return probs_to_logits(p), y
 
 
 @pytest.mark.claim("hcal.ts_moves_temperature")
@@ -23,7 +23,7 @@ def test_p15b_temperature_moves_on_real_overconfident_model(wrn):
     ECE 0.055 -> 0.010). Deterministic data: no false-failure rate beyond the 5 fixed splits."""
     z, y = wrn
     for seed in range(5):
-        zc, yc, zt, yt = (jnp.asarray(a) for a in split(z, y, seed))
+        zc, yc, zt, yt = (jnp.asarray(a) for a in random_split(z, y, seed))
         T = float(cal.fit_temperature(zc, yc))
         before = float(cal.ece(jax.nn.softmax(zt, 1), yt))
         after = float(cal.ece(jax.nn.softmax(zt / T, 1), yt))
@@ -40,7 +40,7 @@ def test_p18_hcal_on_real_data(wrn):
     and not above TS's + 0.005 (the split-to-split sd is ~0.002), test NLL not above the
     uncalibrated NLL."""
     z, y = wrn
-    zc, yc, zt, yt = (jnp.asarray(a) for a in split(z, y, 0))
+    zc, yc, zt, yt = (jnp.asarray(a) for a in random_split(z, y, 0))
     model = jax.jit(lambda k, z, y: cal.fit_hcal(k, z, y, family="ets", steps=500))(
         jax.random.key(0), zc, yc
     )
@@ -59,7 +59,7 @@ def test_uncalibrated_wrn_exceeds_h_union(wrn):
     the uncalibrated WRN-16-4 CIFAR-10 softmax has max_j T_j above h_union(0.05) computed for its
     number of (row, class) events on the test half."""
     z, y = wrn
-    _, _, zt, yt = (jnp.asarray(a) for a in split(z, y, 0))
+    _, _, zt, yt = (jnp.asarray(a) for a in random_split(z, y, 0))
     Tj = cal.hcal_window_stats(jax.nn.softmax(zt, 1), yt, window=200)
     hu = cal.hcal_bound(int(zt.shape[0] * zt.shape[1]), 200, 0.05, union=True)
     assert float(jnp.max(Tj)) > float(hu), (float(jnp.max(Tj)), float(hu))
