@@ -487,6 +487,129 @@ def plot(payload):
     return fig
 
 
+def measured(saved: dict) -> dict[str, str]:
+    """The generated blocks of theory/ftpedel.md, rendered from the saved JSON (``python -m
+    experiments report`` rewrites them)."""
+    from experiments._measured import g, restore, run_line, table
+
+    s = restore(saved)
+    d, c, cl = s["data"], s["config"], s["claims"]
+    M = lambda k: cl[f"ftpedel.{k}"]["measured"]  # noqa: E731
+    V = lambda k: cl[f"ftpedel.{k}"]["verdict"]  # noqa: E731
+    br = lambda x, n=6: f"[{x[0]:.{n}g}, {x[1]:.{n}g}]"  # noqa: E731
+    cf = d["closed_forms"]
+    p = c["p"]
+    rel = max(
+        abs(v / w - 1)
+        for key, w in (
+            ("diff_online", 16 / p),
+            ("abs_online", 4 * (1 + p) / p**2),
+            ("diff_combined", 4 / (1 - p)),
+            ("abs_combined", 4 / (1 - p)),
+        )
+        for v in cf[key]
+    )
+    cb, pg = d["curves_b"], list(d["p_grid"])
+    e4 = (
+        f"E4 (`o2o_complexity`, p = {g(p)}, eps = {g(c['eps'])}, {c['theory_n_iter']} Frank-Wolfe "
+        f"iterations, {c['theory_n_bisect']} bisection steps): diff online {br(cf['diff_online'])}; "
+        f"abs online {br(cf['abs_online'])} (closed form {4 * (1 + p) / p**2:.6g}); combined "
+        f"{br(cf['diff_combined'])} (diff) and {br(cf['abs_combined'], 7)} (abs) vs 4/(1-p) = "
+        f"{4 / (1 - p):.7g}. Max relative error {g(rel)}. Panel (b) (eps = {g(c['eps_b'])}, N = "
+        f"{g(c['N_b'])}) at p = {g(pg[0])}: diff online {cb['diff_online'][0, 0]:.6g}, abs online "
+        f"{g(cb['abs_online'][0, 0], 4)}, combined {cb['abs_combined'][0, 0]:.4g}."
+    )
+    ra, goodc = d["ratio_a"], d["good_c"][:, d["scales_c"] == 1]
+    good = (
+        f"Largest realised ratio max_pi norm(phi_hat)^2 / level over all epochs and runs of panel (a): "
+        f"**{ra.max():.3f}** (median {np.median(ra):.3f}), below 1.25 in "
+        f"{int((ra.max(axis=tuple(range(1, ra.ndim))) < 1.25).sum()) if ra.ndim > 1 else int(ra < 1.25)}"
+        f"/{ra.shape[0]} seeds x {ra.shape[1]} offline sizes"
+        f"; the good event held in {int(d['good_a'].sum())}/{d['good_a'].size} runs of panel (a) and "
+        f"{int(goodc.sum())}/{goodc.size} algorithm runs of panel (c) (lab constants)."
+    )
+    kw = M("design_certificate")
+    kw_s = f"[{kw['lower']:.4f}, {kw['upper']:.4f}] (gap {100 * (kw['upper'] - kw['lower']) / kw['upper']:.2f}%)"
+    N = list(d["N_grid"])
+    mono = M("monotone_offline")
+    pac = M("pac")
+    lab_pac = [r for r in pac if r["scale"] == 1]
+    mut = [r for r in pac if r["scale"] != 1]
+    lb = M("lower_bound")
+    up = M("upper_envelope")
+    og = M("offline_gain")
+    Nt = lambda x: "0" if x == 0 else g(x, 2)  # noqa: E731
+    rows = [
+        ["`ftpedel.closed_forms`", "(b)", f"max rel. error {g(rel)}", V("closed_forms")],
+        [
+            "`ftpedel.design_certificate`",
+            "(b)",
+            f"Kiefer-Wolfowitz {kw_s}, contains 4",
+            V("design_certificate"),
+        ],
+        [
+            "`ftpedel.monotone_offline`",
+            "(a)",
+            "N*_on (abs, level 1, lower ends): "
+            + " -> ".join(f"{m[0]:.6g}" for m in mono[:4])
+            + f" for N = {', '.join(Nt(x) for x in N[:4])}",
+            V("monotone_offline"),
+        ],
+        [
+            "`ftpedel.pac`",
+            "(c)",
+            f"{'/'.join(str(r['failures']) for r in lab_pac)} failures of {lab_pac[0]['n']} at delta in "
+            f"{{{', '.join(g(r['delta']) for r in lab_pac)}}}; mutant c0/{g(mut[0]['scale']) if mut else '-'}: "
+            + "/".join(str(r["failures"]) for r in mut),
+            V("pac"),
+        ],
+        [
+            "`ftpedel.lower_bound`",
+            "(a)",
+            f"T_LB = {lb['T_LB_lo'][0]:.0f} (N = 0), {lb['T_LB_lo'][2]:.1f} (N = {Nt(N[2])}) vs FTPedel "
+            f"means {g(lb['mean_n_online'][0], 3)} ... {g(lb['mean_n_online'][-1], 3)}",
+            V("lower_bound"),
+        ],
+        [
+            "`ftpedel.upper_envelope`",
+            "(a)",
+            f"{up['violations']}/{up['runs']} violations",
+            V("upper_envelope"),
+        ],
+        [
+            "`ftpedel.offline_gain`",
+            "(a)",
+            f"median online episodes: Pedel {g(og['median_N0'], 3)}; FTPedel N = {Nt(og['N_max'])}: "
+            f"{g(og['median_Nmax'], 3)}",
+            V("offline_gain"),
+        ],
+    ]
+    med = np.median(d["n_online_a"], 0)
+    rn = d["ratio_to_nstar_a"]
+    fa = int(d["fail_a"].sum())
+    closing = (
+        f"Panel (a) (p = {g(p)}, eps = {g(c['eps'])}, delta = {g(c['delta'])}, {c['seeds']} seeds): "
+        "median online episodes "
+        + ", ".join(f"{g(m, 3)} (N = {Nt(n)})" for n, m in zip(N, med))
+        + f"; Pedel / FTPedel at N = {Nt(N[-1])}: a factor {g(med[0] / med[-1], 2)}. FTPedel over "
+        f"N*_on (abs form, reduce = sum, level {g(d['level_lab'])}): {rn.min():.1f}-{rn.max():.1f}. "
+        f"PAC failures: {fa}/{d['fail_a'].size} in panel (a); panel (c) (p = {g(c['p_c'])}, eps = "
+        f"{g(c['eps_c'])}, N = {g(c['N_c'])}): lab constants "
+        + "/".join(str(r["failures"]) for r in lab_pac)
+        + f" of {lab_pac[0]['n']}, mutant "
+        + "/".join(str(r["failures"]) for r in mut)
+        + f" of {mut[0]['n'] if mut else 0}.\n\n"
+        + run_line(s)
+    )
+    return {
+        "e4": e4,
+        "good_event": good,
+        "certificate": f"Kiefer-Wolfowitz (12 unit arms, d = 4, optimum 4), certified bracket: {kw_s}.",
+        "claims": table(["claim", "panel", "measured", "verdict"], rows),
+        "closing": closing,
+    }
+
+
 def main(argv=None):
     from unlearnlab.lab.cli import experiment_main
 
