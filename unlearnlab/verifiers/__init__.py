@@ -1,6 +1,6 @@
 """Imperfect verifiers: noisy-reward policy-gradient corrections, and the limits of resampling.
 
-Two cores (``theory/noisy_verifier_pg.md``, ``theory/resampling_flaws.md``):
+Three cores (``theory/noisy_verifier_pg.md``, ``theory/resampling_flaws.md``, ``theory/oprl_tree.md``):
 
 * RL with verifiable yet noisy rewards (Cai et al., arXiv:2510.00915): the class-conditional reward
   channel ``(rho0, rho1)``, the backward (PGBC) and forward (PGFC) corrections, appeals-based
@@ -8,6 +8,9 @@ Two cores (``theory/noisy_verifier_pg.md``, ``theory/resampling_flaws.md``):
 * Resampling with imperfect verifiers (Stroebl, Kapoor, Narayanan, arXiv:2411.17501): the accuracy
   ceiling of first-accept resampling, the expected utility with costly false positives, and the
   optimal number of attempts.
+* Online process reward learning (Liu et al., arXiv:2509.19199) on an exactly solvable tree MDP:
+  implicit step rewards from trajectory DPO, potential-based shaping, and OPRL's combined advantages
+  (``theory/oprl_tree.md``).
 """
 
 from unlearnlab.verifiers.bounds import (
@@ -48,6 +51,34 @@ from unlearnlab.verifiers.policy_gradient import (
     softmax_bandit_logp,
     train,
     train_modes,
+)
+from unlearnlab.verifiers.process_reward import (
+    MAX_LEAVES,
+    OPRLConfig,
+    OPRLInfo,
+    OPRLState,
+    TreeIndex,
+    count_outcome,
+    dpo_population_loss,
+    dpo_sampled_loss,
+    expected_return,
+    fit_prm,
+    implicit_reward,
+    node_values,
+    oprl_gradient,
+    oprl_init,
+    oprl_step,
+    oprl_train,
+    optimal_prm_logits,
+    pg_mc_moments,
+    pg_moments,
+    returns_to_go,
+    sample_preference_pairs,
+    sample_trajectories,
+    soft_values,
+    step_rewards,
+    traj_logprob,
+    tree_index,
 )
 from unlearnlab.verifiers.resampling import (
     accuracy_at_k,
@@ -99,6 +130,33 @@ __all__ = [
     "pg_step",
     "train",
     "train_modes",
+    # process rewards (OPRL on a tree MDP)
+    "MAX_LEAVES",
+    "TreeIndex",
+    "OPRLConfig",
+    "OPRLState",
+    "OPRLInfo",
+    "tree_index",
+    "count_outcome",
+    "traj_logprob",
+    "sample_trajectories",
+    "expected_return",
+    "node_values",
+    "soft_values",
+    "optimal_prm_logits",
+    "step_rewards",
+    "implicit_reward",
+    "returns_to_go",
+    "dpo_population_loss",
+    "sample_preference_pairs",
+    "dpo_sampled_loss",
+    "fit_prm",
+    "pg_moments",
+    "pg_mc_moments",
+    "oprl_gradient",
+    "oprl_init",
+    "oprl_step",
+    "oprl_train",
     # resampling
     "reject_prob",
     "accuracy_at_k",
