@@ -298,6 +298,100 @@ def plot(payload):
     return fig
 
 
+def measured(saved: dict) -> dict[str, str]:
+    """The generated blocks of theory/resampling_flaws.md, rendered from the saved JSON (``python -m
+    experiments report`` rewrites them)."""
+    from experiments._measured import g, restore, run_line, table
+
+    s = restore(saved)
+    d, c, cl = s["data"], s["config"], s["claims"]
+    rows = []
+    for cost in d["costs"]:
+        k = d["k_star"][str(cost)]
+        U = d["U_exact"][str(cost)]
+        kg = k["k_grid"]
+        grid = (
+            f"{kg} (= k_max; U increasing)"
+            if kg == c["k_max"]
+            else (f"{kg} (abstain)" if kg == 0 else str(kg))
+        )
+        rows.append(
+            [
+                g(cost),
+                grid,
+                "n/a" if k["k_closed"] is None else str(k["k_closed"]),
+                "-" if k["x"] is None else f"{k['x']:.3f}",
+                ", ".join(f"{u:.4f}" for u in U[1:4]),
+            ]
+        )
+    M = lambda k: cl[f"resampling_flaws.{k}"]["measured"]  # noqa: E731
+    V = lambda k: cl[f"resampling_flaws.{k}"]["verdict"]  # noqa: E731
+    ce = M("ceiling")
+    ceil = f"{ce['ceiling'][0]:.3f} (easy), {ce['ceiling'][1]:.3f} (hard), {ce['mixture_ceiling']:.3f} (mixture)"
+    ks = M("k_star")
+    n_checks = len(d["costs"]) * len(d["mc"]["Ks"]) + len(d["mc"]["Ks"])
+    claims = table(
+        ["claim id", "panel", "measured", "verdict"],
+        [
+            [
+                "`resampling_flaws.k_star`",
+                "(b)",
+                "K* = "
+                + ", ".join(str(v["k_grid"]) for v in ks.values())
+                + " for C = "
+                + ", ".join(g(float(k)) for k in ks)
+                + " (x = "
+                + ", ".join(f"{v['x']:.3f}" for v in ks.values())
+                + ")",
+                V("k_star"),
+            ],
+            [
+                "`resampling_flaws.mc_utility`",
+                "(b), (c)",
+                f"max abs(z) = {M('mc_utility'):.2f} over {n_checks} (cost, K) checks, "
+                f"{g(d['mc']['n'])} tasks",
+                V("mc_utility"),
+            ],
+            [
+                "`resampling_flaws.ceiling`",
+                "(c)",
+                f"abs(Acc(500) - ceiling) = {g(ce['max_gap_K500'])}; ceilings {ceil}",
+                V("ceiling"),
+            ],
+            [
+                "`resampling_flaws.weak_cannot_match`",
+                "(a)",
+                f"{M('weak_cannot_match')['models_below_cutoff']} of the "
+                f"{M('weak_cannot_match')['of'] - 1} weaker models have a ceiling below the strongest "
+                f"model's single-sample accuracy {M('weak_cannot_match')['cutoff']:.3f}",
+                V("weak_cannot_match"),
+            ],
+        ],
+    )
+    f1 = d["fig1a"]
+    cut = float(f1["single"][-1])
+    above = [i for i in range(len(f1["single"]) - 1) if f1["ceiling"][i] >= cut]
+    panel = (
+        f"Panel (a): {c['n_models']} models, {c['tasks_per_model']} tasks each; weakest model: single "
+        f"{f1['single'][0]:.3f} -> ceiling {f1['ceiling'][0]:.3f}; weaker models whose ceiling reaches "
+        "the strongest model's single-sample accuracy: "
+        + (
+            ", ".join(
+                f"single {f1['single'][i]:.3f} -> ceiling {f1['ceiling'][i]:.3f}" for i in above
+            )
+            or "none"
+        )
+        + ".\n\n"
+        + run_line(s)
+    )
+    return {
+        "k_table": table(["C", "K* (grid)", "K* (closed form)", "x", "U(1), U(2), U(3)"], rows)
+        + f"\n\nAccuracy ceilings: {ceil}.",
+        "claims": claims,
+        "panel_a": panel,
+    }
+
+
 def main(argv=None):
     return experiment_main(
         name=NAME,
