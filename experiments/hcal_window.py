@@ -275,6 +275,93 @@ def plot(payload):
     return fig
 
 
+def measured(saved: dict) -> dict[str, str]:
+    """The generated blocks of theory/hcal_window.md, rendered from the saved JSON (``python -m
+    experiments report`` rewrites them)."""
+    from experiments._measured import g, restore, run_line, table
+
+    s = restore(saved)
+    d, c, cl = s["data"], s["config"], s["claims"]
+    M = lambda k: cl[f"hcal_window.{k}"]["measured"]  # noqa: E731
+    bc, nf, sp = M("bound_calibrated"), M("noise_floor"), M("separates")
+    n = c["n_seeds"]
+    syn = [
+        f"Synthetic calibrated predictor (beta = 1; N = {c['n']}, C = {c['C']}, tau = {g(c['tau'])}, "
+        f"w = {c['window']}, {n} seeds; M = {d['m_syn']}; h({g(c['delta'])}) = {d['h']:.4f}, "
+        f"h_union({g(c['delta'])}) = {d['h_union']:.4f}):",
+        "",
+        table(
+            ["quantity", "measured", "theory"],
+            [
+                [
+                    f"mean fraction of windows with T_j > h({g(c['delta'])})",
+                    g(bc["mean_frac_above_h"], 3),
+                    "<= delta (Hoeffding)",
+                ],
+                [
+                    f"seeds with max_j T_j > h_union({g(c['delta'])})",
+                    f"{bc['seeds_max_above_h_union']} / {n}",
+                    "<= 5% of seeds",
+                ],
+                [
+                    "mean T_j / noise floor",
+                    f"{nf['ratio_mean']:.2f} ({nf['ratio_min']:.2f}-{nf['ratio_max']:.2f} over seeds)",
+                    "about 1 to first order; band [0.5, 1.5]",
+                ],
+                [
+                    f"h-loss ratio, beta = {g(c['beta_bad'])} vs calibrated (min over seeds)",
+                    f"{sp['loss_ratio_min']:.2f}",
+                    "> 2",
+                ],
+            ],
+        ),
+    ]
+    ok = d["synthetic"]["ok"]
+    fr = np.asarray(ok["frac_above_h"]).mean(0)
+    dl = list(d["deltas"])
+    anyhu = bool(np.asarray(ok["max_above_hu"]).any())
+    panel_c = (
+        f"Panel (c): mean per-window exceedance rate / delta between {g((fr / dl).min())} and "
+        f"{g((fr / dl).max())} over delta in [{g(dl[0])}, {g(dl[-1])}] (at delta = {g(dl[-1])}: "
+        f"{g(fr[-1])}); seeds above h_union(delta) at some delta: {'some' if anyhu else 'none'}."
+    )
+    r = d["real"]
+    rows = []
+    for name in ("uncalibrated", "TS", "ETS + h-cal"):
+        q = r[name]
+        mx = f"{q['max_T']:.3f}" + (" (> h_union)" if q["max_T"] > d["h_union_real"] else "")
+        rows.append(
+            [
+                name,
+                mx,
+                f"{q['mean_T']:.4f}",
+                f"{q['frac_above_h']:.4f}" if q["frac_above_h"] else "0",
+                f"{q['ece']:.4f}",
+            ]
+        )
+    real = [
+        f"WRN-16-4 CIFAR-10, test half of split {c['seed']} (M = {r['n_events']}; h({g(c['delta'])}) = "
+        f"{d['h_real']:.4f}, h_union({g(c['delta'])}) = {d['h_union_real']:.4f}); TS fitted T = "
+        f"{r['T']:.3f}; ETS + pooled h-cal ({c['weighting']} group weighting, at most {c['steps']} steps):",
+        "",
+        table(
+            [
+                "predictor",
+                "max T_j",
+                "mean T_j (= h-loss)",
+                f"fraction T_j > h({g(c['delta'])})",
+                "top-label ECE",
+            ],
+            rows,
+        ),
+        "",
+        f"Difference of mean T_j, ETS + h-cal minus TS: {r['ETS + h-cal']['mean_T'] - r['TS']['mean_T']:+.4f}.",
+        "",
+        run_line(s),
+    ]
+    return {"synthetic": "\n".join(syn), "panel_c": panel_c, "real": "\n".join(real)}
+
+
 def main(argv=None):
     return experiment_main(
         name=NAME,
