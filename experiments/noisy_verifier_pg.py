@@ -563,6 +563,117 @@ def plot(payload):
     return fig
 
 
+def measured(saved: dict) -> dict[str, str]:
+    """The generated blocks of theory/noisy_verifier_pg.md, rendered from the saved JSON (``python
+    -m experiments report`` rewrites them)."""
+    from experiments._measured import g, restore, run_line, table
+
+    s = restore(saved)
+    d, c, cl = s["data"], s["config"], s["claims"]
+    M = lambda k: cl[f"noisy_verifier_pg.{k}"]["measured"]  # noqa: E731
+    V = lambda k: cl[f"noisy_verifier_pg.{k}"]["verdict"]  # noqa: E731
+    modes = ("clean", "naive", "backward", "forward")
+    name = {"clean": "clean", "naive": "naive", "backward": "PGBC", "forward": "PGFC"}
+    var = M("variance")
+    fa = M("forward_aligned")
+    cos = fa["cosine_by_x"]
+    xs = list(d["variance"]["x"])
+    hr = M("homogeneous_rate")
+    k0 = next(iter(hr["J_at_step_200"]))
+    j200 = hr["J_at_step_200"][k0]
+    jfin = hr.get("J_final", {}).get(k0, {})
+    fate = M("fate")
+    ap = M("appeal")
+    n_pairs = int(np.prod(d["variance"]["mc_mean"].shape[:1])) * int(
+        d["variance"]["mc_mean"].shape[-1]
+    )
+    rows = [
+        [
+            "`backward_unbiased`",
+            "(c)",
+            f"max abs(z) = {M('backward_unbiased'):.2f} over {n_pairs} (point, coordinate) pairs, {d['variance']['N']} rollouts each",
+            V("backward_unbiased"),
+        ],
+        [
+            "`naive_scaled`",
+            "(c)",
+            f"max abs(z) vs J grad J = {M('naive_scaled')['max_z_vs_J_gradJ']:.2f}; norm of the bias vs grad J up to {M('naive_scaled')['max_bias_norm']:.3f}",
+            V("naive_scaled"),
+        ],
+        [
+            "`forward_aligned`",
+            "(c)",
+            f"max abs(z) = {fa['max_z']:.2f}; cosine >= {min(cv for x, cv in zip(xs, cos) if x <= 0.5 + 1e-9):.4f} "
+            f"(rho0+rho1 <= 0.5), {cos[-1]:.3f} at {g(xs[-1])} (MC noise)",
+            V("forward_aligned"),
+        ],
+        [
+            "`variance`",
+            "(c)",
+            f"MC vs exact max rel. err. {100 * var['max_rel_err_mc_vs_exact']:.2f}%; PGBC/PGFC = "
+            + ", ".join(f"{g(v, 3)}" for v in var["pgbc_over_pgfc"])
+            + f" at rho0+rho1 = {g(xs[0])}...{g(xs[-1])}; crossover {var['crossover_rho0_plus_rho1']:.2f}",
+            V("variance"),
+        ],
+        [
+            "`grpo_invariance`",
+            "(a) text",
+            f"max abs(Delta A) = {g(M('grpo_invariance'))}",
+            V("grpo_invariance"),
+        ],
+        [
+            "`homogeneous_rate`",
+            "(a), (b)",
+            f"J at step 200 (rho = {k0}): "
+            + ", ".join(f"{name[m]} {j200[m]:.4f}" for m in modes if m in j200)
+            + (
+                "; final: " + " / ".join(f"{jfin[m]:.4f}" for m in modes if m in jfin)
+                if jfin
+                else ""
+            ),
+            V("homogeneous_rate"),
+        ],
+        [
+            "`fate`",
+            "(e)",
+            "seeds with pi(a*) > 0.95: "
+            + ", ".join(f"{name[m]} {fate[m]['seeds_pi_a_star>0.95']}/{c['seeds']}" for m in modes)
+            + " (pi(b*) > 0.95: "
+            + ", ".join(str(fate[m]["seeds_pi_b_star>0.95"]) for m in modes)
+            + ")",
+            V("fate"),
+        ],
+        [
+            "`appeal`",
+            "(d)",
+            "tail mean rho1_hat = "
+            + ", ".join(f"{v['mean']:.4f} ± {v['se']:.4f}" for v in ap.values())
+            + " for rho1 = "
+            + ", ".join(g(v["true"]) for v in ap.values()),
+            V("appeal"),
+        ],
+    ]
+    tr = d["train"]
+    pts = [tuple(p) for p in np.asarray(tr["points"]).tolist()]
+    ib = [pts.index(tuple(q)) for q in d["grid"]["b"] if tuple(q) in pts]
+    ib = sorted(ib, key=lambda i: pts[i][1])
+    mid, fin = tr["J_mid_mean"], tr["J_final"].mean(0)
+    bk, nv, cn = modes.index("backward"), modes.index("naive"), modes.index("clean")
+    panels = (
+        f"Panel (b) (rho0 = {g(pts[ib[0]][0])}, rho1 from {g(pts[ib[0]][1])} to {g(pts[ib[-1]][1])}): "
+        f"PGBC at the mid step {mid[ib[0], bk]:.4f} vs clean {mid[ib[0], cn]:.4f} (rho1 = "
+        f"{g(pts[ib[0]][1])}); naive at the mid step {mid[ib[0], nv]:.3f} (rho1 = {g(pts[ib[0]][1])}) -> "
+        f"{mid[ib[-1], nv]:.3f} (rho1 = {g(pts[ib[-1]][1])}); smallest final J over the grid and methods "
+        f"{fin[ib].min():.4f}. Panel (e): mean final pi(a*) "
+        + ", ".join(f"{name[m]} {v:.4f}" for m, v in zip(modes, d["fate"]["final_pi_a_mean"]))
+        + "; exact-expectation ascent "
+        + ", ".join(f"{name[m]} {d['fate']['exact'][i, -1, 0]:.4f}" for i, m in enumerate(modes))
+        + ".\n\n"
+        + run_line(s)
+    )
+    return {"claims": table(["claim id", "panel", "measured", "verdict"], rows), "panels": panels}
+
+
 def main(argv=None):
     return experiment_main(
         name=NAME,
