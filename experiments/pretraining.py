@@ -591,6 +591,56 @@ def plot(payload):
     return fig
 
 
+def measured(saved: dict) -> dict[str, str]:
+    """The generated block of theory/pretraining.md, rendered from the saved JSON (``python -m
+    experiments report`` rewrites it)."""
+    from experiments._measured import g, pct, restore, run_line
+
+    s = restore(saved)
+    d, c, cl = s["data"], s["config"], s["claims"]
+    M = lambda k: cl[f"pretraining.{k}"]["measured"]  # noqa: E731
+    f, gm, co = d["factor"], d.get("gmm"), d.get("contrastive")
+    adv, bs = M("advantage"), M("bound_sanity")
+    lines = [
+        run_line(s)
+        + f" {c['seeds']} seeds in (a)/(b)"
+        + (f", {c['gmm_seeds']} in (c)" if gm is not None else "")
+        + (f", {c['con_seeds']} in (d)" if co is not None else "")
+        + ".",
+        "",
+        f"- (a) OLS slope vs n-d-1 **{M('ols_rate'):.3f}**, oracle-pretraining slope "
+        f"**{M('pretrain_rate'):.3f}**; max abs(OLS/theory - 1) for n_lab >= 200: "
+        f"{pct(M('ols_theory'), 1)}; max relative error of the oracle arm vs sigma^2 r/(n-r-1): "
+        f"{pct(M('pretrain_theory'), 1)} ({c['seeds']} seeds; reported); pretraining advantage ratio "
+        f"{g(adv['min_ratio'])} - {g(adv['max_ratio'])} with pretrain <= OLS in "
+        f"{pct(adv['min_frac_per_seed'])} of seeds at every point; fraction of seeds under the C = 1 "
+        f"bounds (n_lab >= 100): pretraining {pct(bs['min_frac_pre'], 1)}, OLS {pct(bs['min_frac_ols'], 1)}.",
+        f"- (b) paired floor excess(B_hat) - excess(B) at n_lab = {c['floor_n_lab']} against n_unlab in "
+        f"{{{', '.join(str(int(x)) for x in f['floor_n_unlab'])}}}: "
+        + ", ".join(g(x, 3) for x in f["floor_paired_mean"])
+        + f"; slope **{M('floor_slope'):.3f}**.",
+    ]
+    if gm is not None:
+        ga = M("gmm_advantage")
+        lines.append(
+            f"- (c) GMM: Bayes error {gm['bayes_mean']:.4f}. At n_lab = 40: pretraining 0-1 excess "
+            f"{ga['pre']:.4f} (within 0.02 of Bayes in {pct(ga['frac_within_0.02'], 1)} of "
+            f"{c['gmm_seeds']} seeds), logistic regression {ga['sup']:.3f}. Largest gap between EM from "
+            f"k-means++ and EM from the true means: {gm['em_gap_max']:.2f}."
+        )
+    if co is not None:
+        cc = M("contrastive")
+        lines.append(
+            "- (d) contrastive: mean sin(Theta) of the MLE subspace "
+            + ", ".join(f"{x:.3f}" for x in cc["sin_theta"])
+            + f" at n_unlab = {', '.join(str(int(x)) for x in co['n_unlab'])} (slope **{cc['slope']:.3f}**)."
+        )
+    lines.append(
+        f"- Invariance: max relative change of predictions under B_hat -> B_hat R {g(M('invariance'))}."
+    )
+    return {"results": "\n".join(lines)}
+
+
 def main(argv=None):
     return experiment_main(
         name=NAME,
