@@ -545,6 +545,160 @@ def plot(payload):
     return fig
 
 
+def measured(saved: dict) -> dict[str, str]:
+    """The generated blocks of theory/hcal.md, rendered from the saved JSON (``python -m experiments
+    report`` rewrites them)."""
+    from experiments._measured import restore, run_line, table
+
+    s = restore(saved)
+    d, c, cl = s["data"], s["config"], s["claims"]
+    methods, metrics = list(d["methods"]), list(d["metrics"])
+    title = {
+        "wrn16-4-cifar10": "WRN-16-4 CIFAR-10",
+        "lenet5-cifar10": "LeNet-5 CIFAR-10",
+        "wrn16-4-cifar100": "WRN-16-4 CIFAR-100",
+        "digits": "digits-MLP (scikit-learn digits, over-fitted flax MLP, label noise; one fixed split, "
+        "the seeds vary only the fits)",
+    }
+
+    def cell(metric, m, sd):
+        if metric == "dECE_l2sq":
+            return f"{m:.1e} ± {sd:.1e}"
+        return f"{m:.4f} ± {sd:.4f}"
+
+    tabs = []
+    for ds in d["datasets"]:
+        tb = d["table"][ds]
+        T = np.asarray(d["T"][ds])
+        steps = np.median(np.asarray(d["steps_run"][ds]), 0)
+        tabs += [
+            f"**{title.get(ds, ds)}** (test half, mean ± sd over {c['n_splits']} splits; fitted TS T = "
+            f"{T.mean():.3f} ({T.min():.3f}-{T.max():.3f}); Adam steps until the early stop, median over "
+            f"splits, ETS / PWL / mono-MLP / ETS+NLL: {' / '.join(str(int(x)) for x in steps)})",
+            "",
+            table(
+                ["method"] + metrics,
+                [
+                    [meth]
+                    + [cell(mt, tb["mean"][i, j], tb["sd"][i, j]) for j, mt in enumerate(metrics)]
+                    for i, meth in enumerate(methods)
+                ],
+            ),
+            "",
+        ]
+    im = {m: i for i, m in enumerate(methods)}
+    jm = {m: j for j, m in enumerate(metrics)}
+    val = lambda ds, meth, mt: d["table"][ds]["mean"][im[meth], jm[mt]]  # noqa: E731
+    spec = []
+    for ds in d["datasets"]:
+        if ds == "digits":
+            continue
+        spec.append(
+            f"{title[ds]}: T {np.mean(d['T'][ds]):.3f}, ECE {val(ds, 'uncalibrated', 'ECE_ew'):.4f} -> "
+            f"{val(ds, 'TS', 'ECE_ew'):.4f}, NLL {val(ds, 'uncalibrated', 'NLL'):.3f} -> "
+            f"{val(ds, 'TS', 'NLL'):.3f}"
+        )
+    M = lambda k: cl[f"hcal.{k}"]["measured"]  # noqa: E731
+    V = lambda k: cl[f"hcal.{k}"]["verdict"]  # noqa: E731
+    ts = M("ts_moves_temperature")
+    hv = M("hcal_vs_ts")
+    ap = M("accuracy_preserved")
+    nw = M("nll_not_worse")
+    ac = {
+        ds: [
+            val(ds, m, "acc") - val(ds, "uncalibrated", "acc")
+            for m in ("top-label HB", "class-wise isotonic")
+        ]
+        for ds in d["datasets"]
+    }
+    c100 = nw.get("wrn16-4-cifar100", {})
+    claims = [
+        f"- `hcal.ts_moves_temperature` {V('ts_moves_temperature')}: T = {min(ts['T']):.2f}-"
+        f"{max(ts['T']):.2f} on the {len(ts['T'])} WRN-16-4 CIFAR-10 splits, ECE "
+        f"{min(ts['ece_before']):.3f}-{max(ts['ece_before']):.3f} -> {min(ts['ece_after']):.3f}-"
+        f"{max(ts['ece_after']):.3f} (smallest drop "
+        f"{100 * min(1 - a / b for a, b in zip(ts['ece_after'], ts['ece_before'])):.0f}%).",
+        f"- `hcal.hcal_vs_ts` {V('hcal_vs_ts')}: ETS(16) + h-cal vs TS test ECE (uncalibrated; larger "
+        "split sd): "
+        + "; ".join(
+            f"{title.get(ds, ds).split(' (')[0]} {v['ece_hcal_ets']:.4f} vs {v['ece_ts']:.4f} "
+            f"({v['ece_uncal']:.4f}; {v['spread']:.4f})"
+            for ds, v in hv.items()
+        )
+        + ".",
+        f"- `hcal.accuracy_preserved` {V('accuracy_preserved')}: largest number of test rows with a "
+        f"changed argmax for the six order-preserving methods: "
+        f"{max(max(v) for v in ap.values())}; accuracy change of the binning methods (HB, isotonic), "
+        "points: "
+        + "; ".join(
+            f"{title.get(ds, ds).split(' (')[0]} {100 * a[0]:+.1f}, {100 * a[1]:+.1f}"
+            for ds, a in ac.items()
+        )
+        + ".",
+        f"- `hcal.nll_not_worse` {V('nll_not_worse')} (official protocol: family and checkpoint chosen "
+        "by calibration-half NLL): test NLL vs uncalibrated, mean over splits: "
+        + "; ".join(
+            f"{title.get(ds, ds).split(' (')[0]} {v['selected_by_cal_nll']:.4f} vs {v['uncal']:.4f}"
+            for ds, v in nw.items()
+        )
+        + ".",
+    ]
+    if c100:
+        claims.append(
+            "  Per family on WRN-16-4 CIFAR-100 (NLL checkpoint / ECE checkpoint, uncalibrated "
+            f"{c100['uncal']:.4f}): "
+            + "; ".join(
+                f"{k} {c100['nll_checkpoint'][k]:.4f} / {c100['ece_checkpoint'][k]:.4f}"
+                for k in c100["nll_checkpoint"]
+            )
+            + "; ETS (ECE checkpoint) minus uncalibrated per split: "
+            + ", ".join(
+                f"{x:+.3f}" for x in c100.get("ets_ece_checkpoint_minus_uncal_per_split", [])
+            )
+            + "; families chosen per split: "
+            + ", ".join(c100["selected_family_per_split"])
+            + "."
+        )
+    abl = [
+        "ETS + NLL vs ETS + h-cal, test ECE: "
+        + ", ".join(
+            f"{title.get(ds, ds).split(' (')[0]} {val(ds, 'ETS + NLL', 'ECE_ew'):.4f} vs "
+            f"{val(ds, 'ETS(16) + h-cal', 'ECE_ew'):.4f}"
+            for ds in d["datasets"]
+        )
+        + "; test NLL: "
+        + ", ".join(
+            f"{title.get(ds, ds).split(' (')[0]} {val(ds, 'ETS + NLL', 'NLL'):.4f} vs "
+            f"{val(ds, 'ETS(16) + h-cal', 'NLL'):.4f}"
+            for ds in d["datasets"]
+        )
+        + "."
+    ]
+    ft = d["fit_timing"]
+    t = s["manifest"]["timings"]
+    per_set = {
+        ds: sum(v for k, v in t.items() if k.startswith(f"{ds}_split")) for ds in d["datasets"]
+    }
+    cost = (
+        f"One jitted ETS(16) fit at the experiment's settings on the first {ft['batch']} rows of "
+        f"WRN-16-4 CIFAR-100 (full batch, k-means weighting): **{ft['run_s']:.1f} s wall / "
+        f"{ft['run_cpu_s']:.1f} s CPU**, {ft['steps_run']} Adam steps until the early stop "
+        f"({1e3 * ft['run_s'] / ft['steps_run']:.0f} ms per step); first call incl. compilation "
+        f"{ft['first_s']:.1f} s. Whole default run: "
+        + run_line(s)
+        + f" Total CPU {t['total_cpu_s']:.0f} s; per set: "
+        + ", ".join(f"{title.get(ds, ds).split(' (')[0]} {v:.0f} s" for ds, v in per_set.items())
+        + "."
+    )
+    return {
+        "tables": "\n".join(tabs).rstrip(),
+        "spec_ts": "Lab: " + "; ".join(spec) + ".",
+        "claims": "\n".join(claims),
+        "ablation": "\n".join(abl),
+        "cost": cost,
+    }
+
+
 def main(argv=None):
     return experiment_main(
         name=NAME,
