@@ -87,6 +87,51 @@ from unlearnlab.unlearning.exact import (
     woodbury_retrain,
 )
 from unlearnlab.unlearning.metrics import accuracy, loss_threshold_mia, squared_loss
+from unlearnlab.unlearning.attack_claims import ATTACK_CLAIMS
+from unlearnlab.unlearning.relearn import (
+    certified_delay,
+    first_crossing,
+    forget_error_weights,
+    forget_loss,
+    full_fit,
+    ga_penalty_unlearn,
+    relearn_curve,
+    relearn_gd,
+    relearn_subset,
+    retain_fit,
+    retain_loss,
+    robust_radius,
+    sam_unlearn,
+    trust_region_min,
+    unlearn_constrained,
+    unlearn_robust,
+)
+from unlearnlab.unlearning.sparsity import (
+    magnitude_mask,
+    masked_gd,
+    masked_lambda_max,
+    sparsity_error_curve,
+    unrolled_unlearn,
+    unrolling_error,
+)
+from unlearnlab.unlearning.ununlearning import (
+    lsa_least_squares,
+    lsa_mc_risk,
+    lsa_optimal_risk,
+    lsa_optimum,
+    lsa_population_loss,
+    lsa_predict,
+    lsa_risk,
+    mixture_task_sampler,
+    sample_prompts,
+    shots_to_reacquire,
+    skill_lower_bound,
+    skill_projector,
+    task_moments,
+    train_lsa,
+    unlearn_fact,
+    unlearn_skill,
+)
 from unlearnlab.unlearning.worst_case import (
     ga_unlearner,
     gd_retain_unlearner,
@@ -97,7 +142,7 @@ from unlearnlab.unlearning.worst_case import (
     worst_case_forget,
 )
 
-CLAIMS = ACU_CLAIMS + AUDIT_CLAIMS
+CLAIMS = ACU_CLAIMS + AUDIT_CLAIMS + ATTACK_CLAIMS
 
 __all__ = [
     "ACUState",
@@ -180,4 +225,45 @@ __all__ = [
     "linear_clean_error",
     "kde_bayes_error",
     "pga_samplewise",
+    # under attack: in-context re-acquisition (UnUnlearning, theory/ununlearning_icl.md)
+    "task_moments",
+    "unlearn_fact",
+    "unlearn_skill",
+    "skill_projector",
+    "lsa_optimum",
+    "lsa_population_loss",
+    "lsa_risk",
+    "lsa_optimal_risk",
+    "lsa_predict",
+    "mixture_task_sampler",
+    "sample_prompts",
+    "lsa_mc_risk",
+    "lsa_least_squares",
+    "train_lsa",
+    "skill_lower_bound",
+    "shots_to_reacquire",
+    # under attack: relearning and SAM (theory/relearn_sam.md)
+    "forget_loss",
+    "retain_loss",
+    "full_fit",
+    "retain_fit",
+    "relearn_curve",
+    "relearn_gd",
+    "relearn_subset",
+    "trust_region_min",
+    "robust_radius",
+    "certified_delay",
+    "first_crossing",
+    "unlearn_constrained",
+    "unlearn_robust",
+    "ga_penalty_unlearn",
+    "sam_unlearn",
+    "forget_error_weights",
+    # under attack: Model Sparsity unrolling bound (theory/unlearn_audit.md)
+    "masked_gd",
+    "unrolled_unlearn",
+    "unrolling_error",
+    "magnitude_mask",
+    "masked_lambda_max",
+    "sparsity_error_curve",
 ]
