@@ -783,6 +783,14 @@ def _robust(X_r, y_r, X_f, y_f, lam, c, rho, beta, outer, inner):
         return (th, mu), None
 
     (th, mu), _ = jax.lax.scan(outer_step, (th0, mu_v), None, length=outer)
+
+    def restore(t, _):  # Newton steps along grad TRmin onto the constraint when it is violated
+        val, delta = tr(t)
+        g_t = Hf @ (t + delta) - bf
+        step = jnp.maximum(c - val, 0.0) / jnp.maximum(g_t @ g_t, 1e-300)
+        return t + step * g_t, None
+
+    th, _ = jax.lax.scan(restore, th, None, length=20)
     return th, mu
 
 
@@ -796,7 +804,9 @@ def unlearn_robust(X_r, y_r, X_f, y_f, lam, c, rho, beta=10.0, outer=60, inner=4
     with the Danskin gradient :math:`\nabla\mathrm{TRmin}_\rho L_f(\theta) = \nabla L_f(\theta+\delta^*)`
     (SAM with the exact inner solution), then :math:`\mu \leftarrow \max(0, \mu+\beta(c-\mathrm{TRmin}))`,
     started from the vanilla solution (:func:`unlearn_constrained`) shifted by ``rho`` along
-    :math:`\nabla L_f`. ``rho = 0`` gives the vanilla problem.
+    :math:`\nabla L_f`; a final restoration (Newton steps along the Danskin gradient, only while
+    the constraint is violated) makes the returned point feasible to roundoff. ``rho = 0`` gives
+    the vanilla problem.
 
     Args:
       X_r, y_r, X_f, y_f, lam, c: as :func:`unlearn_constrained`; rho: radius ``>= 0``;
