@@ -342,7 +342,7 @@ def relearn_subset(theta0, X_f, y_f, subset_mask, eta, ks):
     d = _forget(X_f, y_f)
     _theta("theta0", theta0, d)
     check_forget_mask(subset_mask, np.shape(X_f)[0], name="subset_mask")
-    if not is_traced(subset_mask):
+    if not (is_traced(subset_mask) or is_traced(X_f)):
         _eta(eta, np.asarray(X_f)[np.asarray(subset_mask)])
     else:
         check_positive("eta", eta)
