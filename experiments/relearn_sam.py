@@ -297,6 +297,7 @@ def plot(payload):
     a.axhline(1.0, color="0.5", linewidth=0.8)
     a.set_xscale("log")
     a.set_yscale("log")
+    a.set_ylim(1e-4, None)
     a.set_xlabel("relearning steps k (x=0.5 is k=0)")
     a.set_ylabel(r"$L_f(\theta_k)/c$ (mean over seeds)")
     a.legend(fontsize=6)

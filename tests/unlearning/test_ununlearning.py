@@ -179,6 +179,9 @@ def test_fact_reacquired_at_rate_one_over_k(setup):
     slope = np.polyfit(np.log(ks[sel]), np.log(ex[sel]), 1)[0]
     assert -1.05 <= slope <= -0.95, slope
     assert abs(ks[-1] * ex[-1] / (ks[-2] * ex[-2]) - 1) < 0.01
+    # the derived constant: k (R_k - sigma2) -> (d + 1) w_f' Sigma w_f + d sigma2
+    lim = (s["d"] + 1) * s["w_f"] @ s["Sigma"] @ s["w_f"] + s["d"] * s["sigma2"]
+    assert abs(ks[-1] * ex[-1] / lim - 1) < 1e-3
     gap = np.abs(Ro - Ru)
     assert gap[-1] < 0.01 * gap[0] and np.all(np.diff(gap[4:]) < 0)
 
