@@ -633,7 +633,7 @@ def dpo_sampled_loss(logits_phi, logits_old, pairs, labels, beta, idx: TreeIndex
 
 
 def _fit(logits0, loss_fn, steps, lr):
-    opt = optax.adam(lr)
+    opt = optax.adam(optax.cosine_decay_schedule(lr, steps, alpha=1e-3))
 
     def body(carry, _):
         x, s = carry
@@ -650,7 +650,11 @@ def fit_prm(logits0, loss_fn: Callable, steps: int, lr: float):
 
     .. math::
 
-        \phi_{k+1} = \phi_k - \mathrm{Adam}_{\text{lr}}(\nabla \ell(\phi_k)), \qquad k < \text{steps}.
+        \phi_{k+1} = \phi_k - \mathrm{Adam}_{\eta_k}(\nabla \ell(\phi_k)), \qquad
+        \eta_k = \text{lr}\,\big(10^{-3} + (1 - 10^{-3})\tfrac{1 + \cos(\pi k/\text{steps})}{2}\big).
+
+    The cosine decay of the step size lets Adam settle at the optimum (with a constant step size
+    it hovers at a distance of the order of the step size; ``theory/oprl_tree.md``, P1).
 
     Args:
       logits0: ``[n_int, A]`` starting logits (e.g. ``logits_old``).
