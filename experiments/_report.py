@@ -247,7 +247,7 @@ def render(rows, results) -> str:
         "tolerance), rate/slope (fitted log-log slope in a band), reproduction (a paper's number), "
         "derived proposition (proved in the theory note), invariant, documented behaviour. "
         "Provenance is that of the formula checked: [paper], [code], [secondary], [recalled], "
-        "[derived], [reconstruction]. Tests: the tests marked `@pytest.mark.claim(\"<id>\")`, "
+        '[derived], [reconstruction]. Tests: the tests marked `@pytest.mark.claim("<id>")`, '
         "which assert the claim as stated.",
         "",
     ]
@@ -388,11 +388,15 @@ def notes_outputs(root: Path, fig_dir: Path) -> tuple[dict[Path, str], list[str]
         fn = getattr(mod, "measured", None)
         if fn is None:
             if has_blocks:
-                errors.append(f"theory/{name}.md has measured blocks but experiments/{name}.py "
-                              "defines no measured()")
+                errors.append(
+                    f"theory/{name}.md has measured blocks but experiments/{name}.py "
+                    "defines no measured()"
+                )
             continue
         if not note.exists():
-            errors.append(f"experiments/{name}.py defines measured() but theory/{name}.md is missing")
+            errors.append(
+                f"experiments/{name}.py defines measured() but theory/{name}.md is missing"
+            )
             continue
         js = fig_dir / f"{name}.json"
         if not js.exists():
@@ -433,9 +437,7 @@ def main(argv=None) -> int:
     )
     args = p.parse_args(argv)
     files, errors, rows = outputs(args.figures, args.readme)
-    stale = [
-        path for path, text in files.items() if not path.exists() or path.read_text() != text
-    ]
+    stale = [path for path, text in files.items() if not path.exists() or path.read_text() != text]
 
     def rel(path):
         try:

@@ -442,7 +442,7 @@ def plot(payload):
             ax,
             r,
             np.full(r.shape, np.finfo(np.float64).eps / 2),
-            "unit roundoff f64 (Thm: gap = 0)",
+            "unit roundoff f64 (scale marker; exact = 0)",
         )
         plotting.theory_line(
             ax, r, np.full(r.shape, np.finfo(np.float32).eps / 2), "unit roundoff f32", color="0.5"
@@ -454,7 +454,7 @@ def plot(payload):
         ax.set_xlabel("request (grey: whole-class request)")
         ax.set_ylabel(r"$\|W-W_{\rm retrain}\|_F/\|W_{\rm retrain}\|_F$")
         plotting.panel_label(ax, f"(a) gap to retrain, {ds}")
-        ax.legend(loc="center right")
+        ax.legend(loc="center right", fontsize=6.5)
 
         ax = axes[row, 1]
         for (tag, lab), color in zip((("acu", "ACU"), ("ga", "gradient ascent")), ("C0", "C2")):
@@ -479,7 +479,7 @@ def plot(payload):
             ax,
             r,
             np.median(d["forget_acc_retrain"], 0),
-            "Retrain (Thm 1: = ACU)",
+            "Retrain (lab's Thm 1 [reconstruction]: = ACU)",
             marker="x",
             ms=4,
             linewidth=1.0,

@@ -348,7 +348,9 @@ def plot(payload):
         ax.set_ylabel(r"$\|\theta_t-\theta_R\|$")
         panel_label(ax, title)
     t = np.arange(len(D["a"]["a1_bound"]))
-    theory_line(axes[0, 0], t, np.maximum(D["a"]["a1_bound"], 1e-16), "A1 rate (Prop. A1)")
+    theory_line(
+        axes[0, 0], t, np.maximum(D["a"]["a1_bound"], 1e-16), "A1 rate (lab's derived Prop. A1)"
+    )
     axes[0, 0].set_ylim(1e-17, 1e5)
     for ax in (axes[0, 0], axes[0, 1]):
         ax.text(

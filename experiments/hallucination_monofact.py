@@ -331,7 +331,12 @@ def plot(payload):
         )
         ax.errorbar(mf, d["HR_mean"][:, j], yerr=d["HR_sd"][:, j], marker="o", ms=3, label=lab)
     gt_j = int(np.argmin(np.abs(lams - 1.0)))
-    theory_line(ax, mf, d["bound_mean"][:, gt_j], f"Cor. 1 bound (δ={cfg['delta']}), GT LM")
+    theory_line(
+        ax,
+        mf,
+        d["bound_mean"][:, gt_j],
+        f"paper's Cor. 1 [secondary] bound (δ={cfg['delta']}), GT LM",
+    )
     lim = [0, float(mf.max()) * 1.05]
     ax.plot(lim, lim, ":", color="0.5", label="y = x")
     ax.axhline(0, color="0.3", lw=0.6)
@@ -368,7 +373,12 @@ def plot(payload):
         if lam in (0.0, 0.5, 1.0):
             ax.annotate(f"λ={lam:g}", (x, y), textcoords="offset points", xytext=(4, 4), fontsize=7)
     xs = np.linspace(0, max(d["trade_Miscal_mean"]) * 1.05, 50)
-    theory_line(ax, xs, d["trade_MF_mean"] - xs, "HR = MF − Miscal (Cor. 1 leading terms)")
+    theory_line(
+        ax,
+        xs,
+        d["trade_MF_mean"] - xs,
+        "HR = MF − Miscal (paper's Cor. 1 [secondary], leading terms)",
+    )
     ax.plot(
         xs,
         (1 - d["trade_rho_mean"]) * (d["trade_MM_mean"] - xs),
@@ -394,7 +404,7 @@ def plot(payload):
         label="HR (GT LM on upweighted data)",
     )
     ax.errorbar(x, d["up_Miscal_mean"], yerr=d["up_Miscal_sd"], marker="s", ms=3, label="Miscal")
-    theory_line(ax, x, d["up_bound_mean"], "Cor. 1 bound")
+    theory_line(ax, x, d["up_bound_mean"], "paper's Cor. 1 [secondary] bound")
     ax.axhline(d["up_MF_mean"], color="0.5", ls=":", label="MF of the original data")
     ax.set_xlabel("share of training documents repeated (%)")
     ax.set_ylabel("rate")
@@ -452,7 +462,10 @@ def plot(payload):
             label="|MF − MM|, one seed" if i == 0 else None,
         )
     theory_line(
-        ax, al, np.full_like(al, d["dev_term"]), f"√(6 ln(6/δ)/n) (Cor. 1, δ={cfg['delta']})"
+        ax,
+        al,
+        np.full_like(al, d["dev_term"]),
+        f"√(6 ln(6/δ)/n) (paper's Cor. 1 [secondary], δ={cfg['delta']})",
     )
     ax.set_yscale("log")
     ax.set_xlabel("Zipf exponent α")

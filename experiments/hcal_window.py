@@ -200,10 +200,14 @@ def plot(payload):
         ax,
         [1e-8, 1],
         [d["h_union_real"]] * 2,
-        f"$h_\\cup(0.05)$={d['h_union_real']:.3f} (Hoeffding+union)",
+        f"$h_\\cup(0.05)$={d['h_union_real']:.3f} (Hoeffding+union) [reconstruction]",
     )
     theory_line(
-        ax, [1e-8, 1], [d["h_real"]] * 2, f"$h(0.05)$={d['h_real']:.3f} (per window)", color="0.45"
+        ax,
+        [1e-8, 1],
+        [d["h_real"]] * 2,
+        f"$h(0.05)$={d['h_real']:.3f} (per window) [reconstruction]",
+        color="0.45",
     )
     fl = real["ETS + h-cal"]["floor"]
     theory_line(
@@ -231,8 +235,12 @@ def plot(payload):
         lw=0.9,
         label=rf"over-confident ($\beta$={cfg['beta_bad']})",
     )
-    theory_line(ax, [1e-8, 1], [d["h_union"]] * 2, rf"$h_\cup(0.05)$={d['h_union']:.3f}")
-    theory_line(ax, [1e-8, 1], [d["h"]] * 2, rf"$h(0.05)$={d['h']:.3f}", color="0.45")
+    theory_line(
+        ax, [1e-8, 1], [d["h_union"]] * 2, rf"$h_\cup(0.05)$={d['h_union']:.3f} [reconstruction]"
+    )
+    theory_line(
+        ax, [1e-8, 1], [d["h"]] * 2, rf"$h(0.05)$={d['h']:.3f} [reconstruction]", color="0.45"
+    )
     fl = float(np.mean(syn["ok"]["floor"]))
     theory_line(ax, [1e-8, 1], [fl] * 2, f"noise floor {fl:.4f}", color="#9467bd", linestyle=":")
     ax.set_xscale("log")
@@ -259,7 +267,7 @@ def plot(payload):
         color="#1f77b4",
         label=r"fraction of seeds with $\max_j T_j>h_\cup(\delta)$",
     )
-    theory_line(ax, deltas, deltas, r"Hoeffding guarantee $\delta$")
+    theory_line(ax, deltas, deltas, r"Hoeffding guarantee $\delta$ [reconstruction]")
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_ylim(1e-4, 1)

@@ -425,7 +425,7 @@ def plot(payload):
     ax.text(
         0.3,
         0.66,
-        f"GRPO canary (Prop. 5):\nmax|A(corrected) - A(raw)| = {d['canary']:.1e}",
+        f"GRPO canary (lab's derived Prop. 5):\nmax|A(corrected) - A(raw)| = {d['canary']:.1e}",
         transform=ax.transAxes,
         fontsize=6.5,
         va="top",
@@ -481,7 +481,7 @@ def plot(payload):
             ax,
             x,
             var["exact_var"][:, idx[m]],
-            "exact variance (Prop. 3)" if m == "clean" else None,
+            "exact variance (lab's derived Prop. 3)" if m == "clean" else None,
             color=COLORS[m],
         )
     ax.set_yscale("log")

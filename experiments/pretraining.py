@@ -456,7 +456,7 @@ def plot(payload):
         fac["bound_sup"],
         color="0.7",
         lw=1.2,
-        label=r"$\sqrt{(d+\log 10)/n}$ (Thm 3.3 shape)",
+        label=r"$\sqrt{(d+\log 10)/n}$ (paper's Thm 3.3 shape, C = 1 [reconstruction])",
     )
     ax.plot(
         fac["n_fine"],

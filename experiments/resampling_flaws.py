@@ -246,7 +246,7 @@ def plot(payload):
         ks = d["k_star"][str(C)]["k_grid"]
         if ks >= 1:
             ax.plot([ks], [U[ks]], "*", color=col, ms=11, mec="k", mew=0.5, zorder=6)
-    ax.plot([], [], "--", color="0.15", label="exact U(K) (Prop. 2)")
+    ax.plot([], [], "--", color="0.15", label="exact U(K) (lab's derived Prop. 2)")
     ax.plot([], [], "*", color="0.5", mec="k", ms=9, label="K* (argmax)")
     ax.set_xscale("log")
     ax.set(xlabel="K (max attempts, first accept)", ylabel="expected utility U(K)")

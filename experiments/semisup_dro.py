@@ -504,7 +504,9 @@ def plot(payload):
         ax.fill_between(nb, cv["rss"]["lo"], cv["rss"]["hi"], color=c, alpha=0.18, lw=0)
         ax.plot(nb, cv["pca"]["mean"], ":", color=c, label=f"PCA-sign, d = {d}")
         ax.axhline(float(cv["erm"]["mean"]), color=c, ls="-.", lw=0.9, label=f"ERM proxy, d = {d}")
-        theory_line(ax, nb, cv["thm42"], f"Thm 4.2, C = 1 (d = {d})", color=c, alpha=0.9)
+        theory_line(
+            ax, nb, cv["thm42"], f"paper's Thm 4.2 (poster), C = 1 (d = {d})", color=c, alpha=0.9
+        )
         theory_line(
             ax,
             [nb.min(), nb.max()],

@@ -70,14 +70,60 @@ def panel_label(ax, text: str):
     ax.set_title(text, loc="left", fontweight="bold")
 
 
+def _figure_text(fig) -> dict:
+    """Every text artist of ``fig``: suptitle, figure texts and legends, and per axes the titles,
+    axis labels, legend entries (and title), texts and table cells, in drawing order.
+
+    Saved beside the figure as ``<stem>.labels.json`` by :func:`save_figure`, so that what a figure
+    says (e.g. whose theorem a dashed curve is) can be checked without reading the image.
+    """
+
+    def legend(leg):
+        if leg is None:
+            return []
+        title = leg.get_title().get_text()
+        return ([title] if title else []) + [x.get_text() for x in leg.get_texts()]
+
+    sup = getattr(fig, "_suptitle", None)
+    out = {
+        "suptitle": sup.get_text() if sup is not None else "",
+        "texts": [x.get_text() for x in fig.texts if x.get_text() and x is not sup],
+        "legends": [legend(leg) for leg in getattr(fig, "legends", [])],
+        "axes": [],
+    }
+    for ax in fig.axes:
+        cells = []
+        for tab in ax.tables:
+            cells += [c.get_text().get_text() for _, c in sorted(tab.get_celld().items())]
+        out["axes"].append(
+            {
+                "title": [ax.get_title(loc) for loc in ("left", "center", "right")],
+                "xlabel": ax.get_xlabel(),
+                "ylabel": ax.get_ylabel(),
+                "legend": legend(ax.get_legend()),
+                "texts": [x.get_text() for x in ax.texts if x.get_text()],
+                "table": [c for c in cells if c],
+            }
+        )
+    return out
+
+
 def save_figure(fig, stem: str | os.PathLike, *, close: bool = True) -> tuple[Path, Path]:
-    """Save ``fig`` as ``<stem>.png`` and ``<stem>.pdf`` (deterministic metadata); returns paths."""
+    """Save ``fig`` as ``<stem>.png`` and ``<stem>.pdf`` (deterministic metadata); returns paths.
+
+    Also writes ``<stem>.labels.json``: every text artist of the figure (titles, axis labels, legend
+    entries, texts), so tests can check the figure's wording against the claims registry.
+    """
+    import json
+
     stem = Path(stem)
     stem.parent.mkdir(parents=True, exist_ok=True)
     png, pdf = stem.with_suffix(".png"), stem.with_suffix(".pdf")
     with matplotlib.rc_context(STYLE):
         fig.savefig(png, metadata={"Software": None})
         fig.savefig(pdf, metadata={"Creator": None, "Producer": None, "CreationDate": None})
+    labels = stem.with_name(stem.name + ".labels.json")
+    labels.write_text(json.dumps(_figure_text(fig), indent=1, ensure_ascii=False) + "\n")
     if close:
         plt.close(fig)
     return png, pdf
