@@ -5,7 +5,3 @@ runs them all in one process and writes ``benchmarks/RESULTS.md`` and ``benchmar
 A row: ``{"benchmark", "case", "ours_s", "ref_s", "ref", "ratio" (ref/ours), "goal" (or None),
 "compile_s" (or None), "cpu_ratio" (or None), "notes"}``.
 """
-
-from experiments import _xla
-
-_xla.apply()  # before any benchmark imports JAX (see experiments/_xla.py)

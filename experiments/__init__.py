@@ -3,7 +3,3 @@
 ``python -m experiments`` lists them; ``python -m experiments all`` runs every one at default size;
 ``python -m experiments report`` writes ``paper_figures/REPORT.md`` from the committed JSON.
 """
-
-from experiments import _xla
-
-_xla.apply()  # before any experiment imports JAX (see experiments/_xla.py)

@@ -8,13 +8,11 @@ Three kinds of test, never mixed in one function:
 
 import os
 
-from experiments import _xla
+import jax
+import pytest
+from hypothesis import HealthCheck, settings
 
-_xla.apply()  # XLA:CPU scheduler flags, before JAX starts (see experiments/_xla.py)
-
-import jax  # noqa: E402
-import pytest  # noqa: E402
-from hypothesis import HealthCheck, settings  # noqa: E402
+import unlearnlab  # noqa: F401 - sets its XLA:CPU flags (unlearnlab/_xla.py) before JAX starts
 
 jax.config.update("jax_enable_x64", True)
 

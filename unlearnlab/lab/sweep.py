@@ -20,12 +20,13 @@ run where, never the program that computes a seed (tested with 1 and 4 forced ho
 values equal ``jax.vmap(fn)(jax.random.split(key, n_seeds))`` up to that summation order (and
 bitwise when ``block_size`` equals ``n_seeds``).
 
-Known XLA:CPU issue (jaxlib 0.10.2, seen here): a whole ACU stream -- a ``lax.scan`` of Cholesky,
-``eigvalsh`` and solves -- vmapped over 2 or more seeds hangs at execution (all threads idle), while
-the same function with batch 1 or under ``lax.map`` runs, and so does the vmapped batch with
-``XLA_FLAGS=--xla_cpu_enable_concurrency_optimized_scheduler=false`` (which the lab's entry points
-set, ``experiments/_xla.py``). ACU's experiment also passes ``block_size=1``: each device then maps
-over seeds one at a time (the vectorisation is lost, the sharding is not).
+Known XLA:CPU issue (jaxlib 0.10.2, still reproduced): a whole ACU stream -- a ``lax.scan`` of
+Cholesky, ``eigvalsh`` and solves -- vmapped over 2 or more seeds hangs at execution (all threads
+idle), while the same function with batch 1 or under ``lax.map`` runs, and so does the vmapped batch
+with ``XLA_FLAGS=--xla_cpu_enable_concurrency_optimized_scheduler=false``, which ``import
+unlearnlab`` sets unless the user set that flag (``unlearnlab/_xla.py``; reproducer:
+``tests/lab/test_xla_cpu_hang.py``). ACU's experiment also passes ``block_size=1``: each device then
+maps over seeds one at a time (the vectorisation is lost, the sharding is not).
 """
 
 from __future__ import annotations
