@@ -54,7 +54,7 @@ def run(quick: bool) -> list[dict]:
     import jax.numpy as jnp
 
     from unlearnlab.lab.results import time_call
-    from unlearnlab.rl.design import _solve
+    from unlearnlab.rl import solve_design
 
     n_iter = 200 if quick else 500
     cases = (
@@ -69,8 +69,17 @@ def run(quick: bool) -> list[dict]:
         w0 = jnp.full((n,), 1.0 / n)
 
         def one(C_h, off_h, X_h, den=den, mask=mask, w0=w0):
-            return _solve(
-                jnp.asarray(10.0), C_h, off_h, X_h, jnp.asarray(den), mask, n_iter, 1e-9, 1000.0, w0
+            return solve_design(
+                10.0,
+                C_h,
+                off_h,
+                X_h,
+                jnp.asarray(den),
+                mask=mask,
+                n_iter=n_iter,
+                reg=1e-9,
+                smooth_eta=1000.0,
+                w0=w0,
             ).upper
 
         f = jax.jit(jax.vmap(one))

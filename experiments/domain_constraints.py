@@ -22,8 +22,6 @@ import unlearnlab.selective_labels as sl
 from unlearnlab.lab.claims import claim_result
 from unlearnlab.lab.cli import experiment_main
 from unlearnlab.lab.sweep import run_seeds
-from unlearnlab.selective_labels.gaussian import _laplace, posterior_mode
-from unlearnlab.selective_labels.likelihood import _ll_marginal, _untested_risk
 
 NAME = "domain_constraints"
 SETS = ("none", "prevalence", "expertise", "both")
@@ -99,8 +97,11 @@ def _fit_one(config: Config):
             )
             risk = jax.vmap(
                 jax.vmap(
-                    lambda bY, bD, sg: _untested_risk(
-                        bY, bD, config.alpha, sg, X, T, config.n_nodes
+                    lambda bY, bD, sg: sl.untested_risk_gh(
+                        {"beta_Y": bY, "beta_D": bD, "alpha": config.alpha, "sigma": sg},
+                        X,
+                        T,
+                        config.n_nodes,
                     )
                 )
             )(s["beta_Y"], s["beta_D"], s["sigma"])
@@ -125,14 +126,21 @@ def _fit_one(config: Config):
                 fits["sigma"][0].mean()[None],
             ]
         )
-        mode, gnorm = posterior_mode(theta0, X, T, Y, config.alpha, n_nodes=config.n_nodes)
-        lap = _laplace(mode, X, T, Y, config.w_prev, free, config.alpha, config.n_nodes)
-        # quadrature accuracy at the true parameters: K nodes against 80
-        llK = _ll_marginal(
-            p["beta_Y"], p["beta_D"], p["alpha"], p["sigma"], X, T, Y, config.n_nodes
+        mode, gnorm = sl.posterior_mode(theta0, X, T, Y, config.alpha, n_nodes=config.n_nodes)
+        lap = sl.laplace_constrained_sd(
+            mode,
+            X,
+            T,
+            Y,
+            w_prev=config.w_prev,
+            expertise_mask=free,
+            alpha=config.alpha,
+            n_nodes=config.n_nodes,
         )
-        ll80 = _ll_marginal(p["beta_Y"], p["beta_D"], p["alpha"], p["sigma"], X, T, Y, 80)
-        true_risk = _untested_risk(p["beta_Y"], p["beta_D"], p["alpha"], p["sigma"], X, T, 80)
+        # quadrature accuracy at the true parameters: K nodes against 80
+        llK = sl.loglik_marginal_gh(p, X, T, Y, config.n_nodes)
+        ll80 = sl.loglik_marginal_gh(p, X, T, Y, 80)
+        true_risk = sl.untested_risk_gh(p, X, T, 80)
         untested = (T == 0).astype(X.dtype)
         return {
             "fits": fits,
