@@ -12,11 +12,17 @@ ridge regression retrained from scratch on the retained rows (``theory/acu.md``)
 
 from unlearnlab.unlearning.acu import (
     ACUState,
+    ACUStats,
     acu_fit,
     acu_init,
     acu_learn,
     acu_predict,
+    acu_refactor,
+    acu_refactor_checked,
     acu_request_flops,
+    acu_stats_fit,
+    acu_stats_init,
+    acu_stats_update,
     acu_unlearn,
     acu_unlearn_checked,
     retrain_flops,
@@ -146,6 +152,12 @@ CLAIMS = ACU_CLAIMS + AUDIT_CLAIMS + ATTACK_CLAIMS
 
 __all__ = [
     "ACUState",
+    "ACUStats",
+    "acu_stats_init",
+    "acu_stats_fit",
+    "acu_stats_update",
+    "acu_refactor",
+    "acu_refactor_checked",
     "acu_fit",
     "acu_init",
     "acu_learn",

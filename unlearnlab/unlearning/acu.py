@@ -46,6 +46,7 @@ from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jax.scipy.linalg import cho_factor, cho_solve, solve_triangular
 
 from unlearnlab.lab.checks import check_array, check_int, check_positive, check_shape
@@ -61,6 +62,12 @@ __all__ = [
     "ridge_retrain",
     "acu_request_flops",
     "retrain_flops",
+    "ACUStats",
+    "acu_stats_init",
+    "acu_stats_fit",
+    "acu_stats_update",
+    "acu_refactor",
+    "acu_refactor_checked",
 ]
 
 Array = jax.Array
@@ -286,3 +293,193 @@ def acu_request_flops(d: int, m: int, C: int) -> int:
 def retrain_flops(N: int, d: int, C: int) -> int:
     """Flops of retraining from scratch: ``2 N d^2 + 2 N d C + d^3/3 + 2 d^2 C + 2 d^2``."""
     return int(2 * N * d * d + 2 * N * d * C + d**3 // 3 + 2 * d * d * C + 2 * d * d)
+
+
+# ----------------------------------------------------------------------------- float32 path
+#
+# The recursion above amplifies rounding by the conditioning of K and S: in float32 a request that
+# removes a whole class makes S = I - X R X^T numerically indefinite at the figure's sizes (d = 512,
+# 200 rows per class), the request is rejected, and the state drifts far from retraining. The path
+# below keeps the sufficient statistics A = X^T X + gamma I and Q = X^T Y of the represented rows
+# (updated by exact-in-structure additions, no inverse) and refactorises R, W from them with one
+# Cholesky factorisation whenever the caller asks (every request, or every k requests in between
+# Woodbury updates): its error is that of a float32 ridge solve, ~ kappa(A) * eps (theory/acu.md).
+
+
+class ACUStats(NamedTuple):
+    r"""Maintained statistics of the represented rows (the float32 path).
+
+    Attributes:
+      A: ``(d, d)`` regularised Gram matrix :math:`X^\top X + \gamma I`, symmetric PD.
+      Q: ``(d, C)`` cross-moment :math:`X^\top Y`.
+      count: ``()`` number of non-zero rows currently represented (bookkeeping only).
+    """
+
+    A: Array
+    Q: Array
+    count: Array
+
+
+def _check_stats(stats):
+    if not isinstance(stats, ACUStats):
+        raise ValueError(f"`stats` must be an ACUStats; got {type(stats).__name__}.")
+    d = np.shape(stats.A)[0] if np.ndim(stats.A) == 2 else -1
+    check_shape("stats.A", stats.A, (d, d))
+    check_shape("stats.Q", stats.Q, (d, None))
+    check_array("stats.A", stats.A)
+    check_array("stats.Q", stats.Q)
+    return d, np.shape(stats.Q)[1]
+
+
+def acu_stats_init(d: int, n_classes: int, gamma, dtype=None) -> ACUStats:
+    r"""The statistics of the empty classifier: :math:`A = \gamma I`, :math:`Q = 0`.
+
+    Args:
+      d: feature dimension (``>= 1``).
+      n_classes: number of output columns ``C`` (``>= 1``).
+      gamma: ridge strength ``> 0``.
+      dtype: floating dtype (default: JAX's default float).
+
+    Returns:
+      :class:`ACUStats`.
+
+    Raises:
+      ValueError: on a non-positive ``d``, ``n_classes`` or ``gamma``.
+    """
+    d = check_int("d", d, min_value=1)
+    n_classes = check_int("n_classes", n_classes, min_value=1)
+    check_positive("gamma", gamma)
+    dtype = jnp.zeros((), dtype=dtype).dtype if dtype is not None else jnp.asarray(1.0).dtype
+    return ACUStats(
+        A=jnp.asarray(gamma, dtype) * jnp.eye(d, dtype=dtype),
+        Q=jnp.zeros((d, n_classes), dtype),
+        count=jnp.zeros((), jnp.int32),
+    )
+
+
+def acu_stats_fit(X, Y, gamma) -> ACUStats:
+    r"""Statistics of a batch: :math:`A = X^\top X + \gamma I`, :math:`Q = X^\top Y`.
+
+    Args:
+      X: ``(N, d)`` features.
+      Y: ``(N, C)`` targets.
+      gamma: ridge strength ``> 0``.
+
+    Returns:
+      :class:`ACUStats` with ``count`` the number of non-zero rows of ``X``.
+
+    Raises:
+      ValueError: on non-finite or mis-shaped ``X``, ``Y`` or a non-positive ``gamma``.
+    """
+    check_array("X", X, ndim=2)
+    check_array("Y", Y, ndim=2)
+    check_shape("Y", Y, (np.shape(X)[0], None))
+    check_positive("gamma", gamma)
+    X = jnp.asarray(X)
+    init = ACUStats(
+        A=jnp.asarray(gamma, X.dtype) * jnp.eye(X.shape[1], dtype=X.dtype),
+        Q=jnp.zeros((X.shape[1], np.shape(Y)[1]), X.dtype),
+        count=jnp.zeros((), jnp.int32),
+    )
+    return _stats_update(init, X, jnp.asarray(Y, X.dtype), 1.0)
+
+
+@jax.jit
+def _stats_update(stats, X, Y, sign):
+    sign = jnp.asarray(sign, stats.A.dtype)
+    G = X.T @ X
+    return ACUStats(
+        A=stats.A + sign * _sym(G),
+        Q=stats.Q + sign * (X.T @ Y),
+        count=stats.count + jnp.where(sign > 0, 1, -1) * _nonzero_rows(X),
+    )
+
+
+def acu_stats_update(stats: ACUStats, X, Y, *, forget: bool = False) -> ACUStats:
+    r"""Add a learned batch to the statistics, or remove a forgotten one.
+
+    .. math:: A' = A \pm X^\top X, \qquad Q' = Q \pm X^\top Y
+
+    (``+`` to learn, ``-`` to forget). No inverse is formed, so rounding is not amplified by the
+    conditioning of the request; zero rows (padding) are exact no-ops. Whether a forgotten batch
+    was learned is checked when the statistics are refactorised (:func:`acu_refactor`).
+
+    Args:
+      stats: current :class:`ACUStats` (``A`` of shape ``(d, d)``, ``Q`` of shape ``(d, C)``).
+      X: ``(m, d)`` features of the batch.
+      Y: ``(m, C)`` targets.
+      forget: remove the batch (True) or add it (False).
+
+    Returns:
+      The updated :class:`ACUStats`.
+
+    Raises:
+      ValueError: on non-finite or mis-shaped input, or a non-bool ``forget``.
+    """
+    d, C = _check_stats(stats)
+    check_array("X", X, ndim=2)
+    check_array("Y", Y, ndim=2)
+    check_shape("X", X, (None, d))
+    check_shape("Y", Y, (np.shape(X)[0], C))
+    if not isinstance(forget, (bool, np.bool_)):
+        raise ValueError(f"`forget` must be a bool; got {forget!r}.")
+    dt = stats.A.dtype
+    return _stats_update(stats, jnp.asarray(X, dt), jnp.asarray(Y, dt), -1.0 if forget else 1.0)
+
+
+@jax.jit
+def acu_refactor_checked(stats: ACUStats) -> tuple[ACUState, Array]:
+    r"""Refactorise the classifier from its statistics inside ``jit``/``vmap``/``scan``.
+
+    With :math:`A = L L^\top` (Cholesky), :math:`R = A^{-1}` and :math:`W = A^{-1} Q` by
+    triangular solves: the ridge solution of the represented rows, with the accuracy of a float32
+    (or float64) Cholesky solve, :math:`\|\Delta W\| / \|W\| \lesssim \kappa(A)\,\varepsilon`,
+    whatever the history of requests. Cost :math:`d^3/3` for the factor, :math:`2 d^3` for
+    :math:`R` and :math:`2 d^2 C` for :math:`W`. Between refactorisations the Woodbury updates
+    (:func:`acu_learn`, :func:`acu_unlearn_checked`) can continue from the returned state.
+
+    Returns ``(state, ok)``: ``ok`` is False when ``A`` is not numerically positive definite (a
+    forgotten batch that was never learned); then ``R`` and ``W`` are zero (never NaN). No
+    validation here; :func:`acu_refactor` validates and raises.
+    """
+    A = _sym(stats.A)
+    d = A.shape[0]
+    L = jnp.linalg.cholesky(A)
+    ok = jnp.all(jnp.isfinite(L)) & jnp.all(jnp.diagonal(L) > 0)
+    L = jnp.where(ok, L, jnp.eye(d, dtype=A.dtype))
+    R = _sym(cho_solve((L, True), jnp.eye(d, dtype=A.dtype)))
+    W = cho_solve((L, True), stats.Q)
+    state = ACUState(
+        R=jnp.where(ok, R, jnp.zeros_like(R)),
+        W=jnp.where(ok, W, jnp.zeros_like(W)),
+        count=stats.count,
+    )
+    return state, ok
+
+
+def acu_refactor(stats: ACUStats) -> ACUState:
+    r"""The classifier refactorised from its statistics (validated; the float32 path).
+
+    Usage for float32 streams: keep an :class:`ACUStats` next to the :class:`ACUState`, update both
+    on every request (:func:`acu_stats_update` and :func:`acu_learn` / :func:`acu_unlearn`), and
+    replace the state by ``acu_refactor(stats)`` every ``k`` requests, and after every request
+    that removes a whole class (``k = 1``: refactorise always). See
+    :func:`acu_refactor_checked` for the formulas and the cost.
+
+    Args:
+      stats: :class:`ACUStats` with ``A`` of shape ``(d, d)`` and ``Q`` of shape ``(d, C)``.
+
+    Returns:
+      :class:`ACUState` with :math:`R = A^{-1}`, :math:`W = A^{-1} Q`.
+
+    Raises:
+      ValueError: if ``stats`` is malformed or non-finite, or ``A`` is not positive definite (the
+        forgotten rows were not all learned).
+    """
+    _check_stats(stats)
+    state, ok = acu_refactor_checked(stats)
+    if not bool(ok):
+        raise ValueError(
+            "`stats.A` is not positive definite: the forgotten rows cannot all have been learned."
+        )
+    return state
