@@ -69,6 +69,13 @@ class Config:
     sp_n: int = 400
     sp_d: int = 20
     sp_sizes: tuple = (2, 4, 8, 12, 16, 20)
+    # Model Sparsity bound (issue 19): masked GD on ridge, unrolled unlearner vs exact unlearner
+    sb_n: int = 1000
+    sb_d: int = 200
+    sb_f: int = 50
+    sb_t: int = 100
+    sb_lam: float = 1.0
+    sb_sparsities: tuple = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95)
     cka_steps: int = 1500
     seed: int = 0
 
@@ -91,6 +98,11 @@ def make_config(args) -> Config:
             sp_n=100,
             sp_d=8,
             sp_sizes=(2, 8),
+            sb_n=100,
+            sb_d=20,
+            sb_f=10,
+            sb_t=20,
+            sb_sparsities=(0.0, 0.5, 0.9),
             cka_steps=100,
         )
     return Config()
@@ -373,6 +385,20 @@ def _stage_sparsity(cfg):
     return {k: np.asarray(v) for k, v in r.items()}
 
 
+def _stage_sparsity_bound(cfg):
+    """Model Sparsity on ridge: exact unrolled-unlearning error and the derived bound per sparsity."""
+    from unlearnlab.unlearning.sparsity import sparsity_error_curve
+
+    key = jax.random.key(cfg.seed + 8)
+    kx, kb, ke, ki = jax.random.split(key, 4)
+    X = jax.random.normal(kx, (cfg.sb_n, cfg.sb_d)) / math.sqrt(cfg.sb_d)
+    y = X @ jax.random.normal(kb, (cfg.sb_d,)) + 0.5 * jax.random.normal(ke, (cfg.sb_n,))
+    f = jnp.arange(cfg.sb_n) < cfg.sb_f
+    init = 0.1 * jax.random.normal(ki, (cfg.sb_d,))
+    r = sparsity_error_curve(X, y, f, cfg.sb_lam, cfg.sb_sparsities, init, cfg.sb_t)
+    return {k: np.asarray(v) for k, v in r.items()}
+
+
 def _stage_cka(cfg):
     """Two-layer ReLU MLP: head-only unlearning keeps the features (CKA 1); retraining does not."""
     from unlearnlab.unlearning.audit import linear_cka
@@ -426,6 +452,7 @@ def compute(cfg: Config, ctx) -> dict:
     guo = cache.stage("guo", lambda: _stage_guo(cfg))
     wc = cache.stage("worst", lambda: _stage_worst(cfg))
     sp = cache.stage("sparsity", lambda: _stage_sparsity(cfg))
+    sb = cache.stage("sparsity_bound", lambda: _stage_sparsity_bound(cfg))
     cka = cache.stage("cka", lambda: _stage_cka(cfg))
     t = roc["table"]
     ex = t["exact"]
@@ -502,7 +529,28 @@ def compute(cfg: Config, ctx) -> dict:
             f"{list(cfg.sp_sizes)}; trend reported",
         ),
     }
-    return {"roc": roc, "guo": guo, "worst": wc, "sparsity": sp, "cka": cka, "claims": claims}
+    ratio = sb["bound"] / sb["error_norm"]
+    mono = bool(
+        np.all(np.diff(sb["lambda_R"]) <= 1e-12 * sb["lambda_R"][0])
+        and np.all(np.diff(sb["lambda_F"]) <= 1e-12 * sb["lambda_F"][0])
+    )
+    claims["unlearn_audit.sparsity_bound"] = claim_result(
+        [float(v) for v in ratio],
+        ">= 1 (bound / exact error), constants non-increasing in sparsity",
+        bool(np.all(ratio >= 1.0) and mono),
+        "tightness ratio bound / ||e(m)|| per sparsity "
+        f"{list(cfg.sb_sparsities)} (ridge n = {cfg.sb_n}, d = {cfg.sb_d}, |F| = {cfg.sb_f}, "
+        f"t = {cfg.sb_t}, eta = 0.5 / lambda_max)",
+    )
+    return {
+        "roc": roc,
+        "guo": guo,
+        "worst": wc,
+        "sparsity": sp,
+        "sparsity_bound": sb,
+        "cka": cka,
+        "claims": claims,
+    }
 
 
 def plot(payload):
@@ -535,7 +583,7 @@ def plot(payload):
         ax,
         a,
         1 - np.asarray(gdp_tradeoff(a, dp["kmu"])),
-        f"GDP bound 1-T_{{k mu}}, k mu={dp['kmu']}",
+        f"GDP bound 1-T_{{k mu}} [reconstruction], k mu={dp['kmu']}",
     )
     ax.plot([], [], "k--", lw=0.9, label="exact Gaussian LR ROC (per method, thin dashed)")
     ax.plot([], [], " ", label="gd_retain/newton/ACU/exact overlap (identical models)")
@@ -552,11 +600,22 @@ def plot(payload):
     g = D["guo"]
     n = np.asarray(g["n"], float)
     ax.loglog(n, g["residual"], "o-", label=r"measured $\|\nabla L(w^-;D')\|$")
-    theory_line(ax, n, g["data_dep"], "data-dependent bound (Guo Cor. 1)", color="C1")
-    theory_line(ax, n, g["worst_case"], r"worst case $4\gamma C^2/(\lambda^2(n-1))$ (Thm 1)")
+    theory_line(
+        ax,
+        n,
+        g["data_dep"],
+        "data-dependent bound (Guo et al. Cor. 1 [reconstruction])",
+        color="C1",
+    )
+    theory_line(
+        ax,
+        n,
+        g["worst_case"],
+        r"worst case $4\gamma C^2/(\lambda^2(n-1))$ (Guo et al. Thm 1 [reconstruction])",
+    )
     ax.set_xlabel("n")
     ax.set_ylabel("gradient residual")
-    ax.legend()
+    ax.legend(fontsize=6, loc="center right")
     panel_label(ax, "(b) certified removal, logistic, k=1")
 
     ax = axes[1, 0]
@@ -601,13 +660,30 @@ def plot(payload):
     panel_label(ax, "(d) worst-case vs random forget sets")
 
     ax = axes[2, 0]
-    sp = D["sparsity"]
-    ax.semilogy(sp["support"], sp["residual"], "o-", label="Newton residual")
-    ax.semilogy(sp["support"], sp["param_err"], "s-", label=r"$\|w^--w_R\|$")
-    theory_line(ax, sp["support"], sp["guo_bound"], "masked data-dep. bound")
-    ax.set_xlabel("support size of the magnitude mask")
-    ax.legend()
-    panel_label(ax, "(e) Model Sparsity (convex analogue)")
+    sb = D["sparsity_bound"]
+    ax.semilogy(
+        sb["sparsity"], sb["error_norm"], "o-", label=r"exact $\|e(m)\|$ (unrolled vs exact)"
+    )
+    theory_line(ax, sb["sparsity"], sb["bound"], "lab's derived bound (interlacing)")
+    ax.set_xlabel("sparsity of the magnitude mask (ridge, masked GD)")
+    ax.set_ylabel("unlearning error")
+    tw = ax.twinx()
+    tw.plot(
+        sb["sparsity"], sb["lambda_R"], "s:", color="C2", ms=3, label=r"$\lambda_{\max}(MH_RM)$"
+    )
+    tw.plot(
+        sb["sparsity"],
+        sb["weight_change"],
+        "^:",
+        color="C4",
+        ms=3,
+        label=r"$\|m\circ(\theta_t-\theta_0)\|$",
+    )
+    tw.set_ylabel("constants (twin axis)")
+    h1, l1 = ax.get_legend_handles_labels()
+    h2, l2 = tw.get_legend_handles_labels()
+    ax.legend(h1 + h2, l1 + l2, fontsize=6)
+    panel_label(ax, "(e) Model Sparsity: error and checked bound")
 
     ax = axes[2, 1]
     ax.axis("off")
@@ -726,11 +802,51 @@ def measured(saved: dict) -> dict[str, str]:
         f"first layer) = {ck['cka_orig_vs_retrain']:.3f} (head weights moved by {ck['head_change']:.3f}).\n\n"
         + run_line(s)
     )
+    sb = d.get("sparsity_bound")
+    sparsity_bound = "(not in this JSON)"
+    if sb is not None:
+        sparsity_bound = table(
+            [
+                "sparsity",
+                "support",
+                "exact norm(e(m))",
+                "derived bound",
+                "bound / error",
+                "lambda_max(M H_R M)",
+                "lambda_max(M H_F M)",
+                "norm(m o (theta_t - theta_0))",
+            ],
+            [
+                [
+                    f"{float(a):.2f}",
+                    int(b),
+                    g(e),
+                    g(u),
+                    f"{float(u) / float(e):.1f}",
+                    g(lr),
+                    g(lf),
+                    g(w),
+                ]
+                for a, b, e, u, lr, lf, w in zip(
+                    sb["sparsity"],
+                    sb["support"],
+                    sb["error_norm"],
+                    sb["bound"],
+                    sb["lambda_R"],
+                    sb["lambda_F"],
+                    sb["weight_change"],
+                )
+            ],
+        ) + (
+            f"\n\nRidge n = {c['sb_n']}, d = {c['sb_d']}, |F| = {c['sb_f']}, t = {c['sb_t']}, "
+            f"lam = {c['sb_lam']}, eta = 0.5 / lambda_max(H) = {g(sb['eta'])}."
+        )
     return {
         "audit": "\n".join(audit),
         "guo": "\n".join(guo),
         "worst": worst,
         "sparsity": sparsity,
+        "sparsity_bound": sparsity_bound,
         "cka": cka,
     }
 

@@ -345,8 +345,13 @@ def magnitude_mask(theta, sparsity):
         raise ValueError("`theta` must be non-empty.")
     check_in_range("sparsity", sparsity, 0.0, 1.0, hi_open=True)
     keep = max(1, int(round((1.0 - float(sparsity)) * d)))
-    order = jnp.argsort(-jnp.abs(jnp.asarray(theta)), stable=True)
-    return jnp.zeros(d, jnp.asarray(theta).dtype).at[order[:keep]].set(1.0)
+    return _magnitude(jnp.asarray(theta), keep)
+
+
+@jax.jit
+def _magnitude(theta, keep):
+    rank = jnp.argsort(jnp.argsort(-jnp.abs(theta), stable=True), stable=True)
+    return (rank < keep).astype(theta.dtype)
 
 
 @partial(jax.jit, static_argnames=("t",))
