@@ -136,13 +136,28 @@ def test_p2_shaping_identity(A, H, beta, seed):
     """P2: at pi*, r(s_t, a_t) = R(tau) 1[t = H-1] + Phi(s_{t+1}) - Phi(s_t), Phi = V on internal
     nodes and 0 on leaves (1e-10); summing gives P3's h* = R - V(root)."""
     idx, old, R = _tree(A, H, seed)
+    err_r, err_h = _p2_errors(old, R, beta, idx)
+    assert float(err_r) < 1e-10
+    assert float(err_h) < 1e-10
+
+
+@jax.jit
+def _p2_errors(old, R, beta, idx):
     V = soft_values(old, R, beta, idx)
     r = step_rewards(optimal_prm_logits(old, R, beta, idx), old, beta, idx)
     Phi = _shaping_potential(V, idx)
-    shaped = Phi[:, 1:] - Phi[:, :-1]
-    shaped = shaped.at[:, -1].add(R)
-    assert float(jnp.max(jnp.abs(r - shaped))) < 1e-10
-    assert float(jnp.max(jnp.abs(r.sum(1) - (R - V[0])))) < 1e-10
+    shaped = (Phi[:, 1:] - Phi[:, :-1]).at[:, -1].add(R)
+    return jnp.max(jnp.abs(r - shaped)), jnp.max(jnp.abs(r.sum(1) - (R - V[0])))
+
+
+@jax.jit
+def _any_phi_errors(phi, old, beta, idx):
+    r = step_rewards(phi, old, beta, idx)
+    h = implicit_reward(phi, old, beta, idx)
+    Phi_int = soft_values(old, h, beta, idx)
+    Phi = _shaping_potential(Phi_int, idx)
+    shaped = (Phi[:, 1:] - Phi[:, :-1]).at[:, -1].add(h)
+    return jnp.abs(Phi_int[0]), jnp.max(jnp.abs(r - shaped))
 
 
 @pytest.mark.claim("oprl_tree.shaping_identity")
@@ -158,13 +173,9 @@ def test_any_phi_is_shaping(A, H, beta, seed):
     Phi_phi = soft value of h_phi under pi_old (Phi_phi(root) = 0, Phi(leaf) = 0) (1e-10)."""
     idx, old, _ = _tree(A, H, seed)
     phi = jnp.asarray(np.random.default_rng(seed + 1).normal(size=old.shape) * 2)
-    r = step_rewards(phi, old, beta, idx)
-    h = implicit_reward(phi, old, beta, idx)
-    Phi_int = soft_values(old, h, beta, idx)
-    assert abs(float(Phi_int[0])) < 1e-10
-    Phi = _shaping_potential(Phi_int, idx)
-    shaped = (Phi[:, 1:] - Phi[:, :-1]).at[:, -1].add(h)
-    assert float(jnp.max(jnp.abs(r - shaped))) < 1e-10
+    root, err = _any_phi_errors(phi, old, beta, idx)
+    assert float(root) < 1e-10
+    assert float(err) < 1e-10
 
 
 @pytest.fixture(scope="module")
@@ -192,7 +203,7 @@ def test_p1_population_optimum(tree34):
     P12 = jax.nn.sigmoid((r[:, None] - r[None, :]) / KAPPA)
     ent = -(p @ (P12 * jnp.log(P12) + (1 - P12) * jnp.log1p(-P12)) @ p)
     assert abs(float(loss(star) - ent)) < 1e-12
-    x, losses = fit_prm(old, loss, 2000, 0.1)
+    x, losses = fit_prm(old, loss, 1000, 0.3)
     err = jnp.max(jnp.abs(implicit_reward(x, old, BETA, idx) - (R - V[0])))
     assert float(err) < 1e-6
     assert float(losses[-1]) <= float(losses[0])
@@ -224,11 +235,17 @@ def test_p4_bounds(A, H, beta, seed):
     (Hoeffding's lemma), with 1e-12 slack."""
     idx, old, R = _tree(A, H, seed, scale=2.0)
     rng = float(R.max() - R.min())
+    rmax, gmin, gmax = _p4_terms(old, R, beta, idx)
+    assert float(rmax) <= rng + 1e-12
+    assert float(gmin) >= -1e-12
+    assert float(gmax) <= rng**2 / (8 * beta) + 1e-12
+
+
+@jax.jit
+def _p4_terms(old, R, beta, idx):
     r = step_rewards(optimal_prm_logits(old, R, beta, idx), old, beta, idx)
-    assert float(jnp.max(jnp.abs(r))) <= rng + 1e-12
     gap = soft_values(old, R, beta, idx) - node_values(old, R, idx)
-    assert float(gap.min()) >= -1e-12
-    assert float(gap.max()) <= rng**2 / (8 * beta) + 1e-12
+    return jnp.max(jnp.abs(r)), gap.min(), gap.max()
 
 
 # ----------------------------------------------------------------------------- P5-P6 gradients
@@ -346,13 +363,14 @@ def test_oprl_step_consistent(key):
     r = count_outcome(idx, 0, 2)
     cfg = OPRLConfig(G=16, prm_steps=20, prm_lr=0.1, lr=0.1)
     s0 = oprl_init(old, cfg)
-    s1, info = oprl_step(key, s0, r, idx, cfg)
+    s1, info = jax.jit(oprl_step, static_argnums=(4,))(key, s0, r, idx, cfg)
     assert int(s1.step) == 1
     assert abs(float(info.J) - float(expected_return(s1.logits, r, idx))) < 1e-12
     assert float(info.prm_loss) < math.log(2) - 1e-3  # the loss at phi = old is log 2
     assert float(jnp.max(jnp.abs(s1.prm_logits - old))) > 0
 
 
+@pytest.mark.slow
 @pytest.mark.claim("oprl_tree.combination")
 def test_oprl_train_improves(key):
     """Outcome-only, step-only and OPRL all raise J on a small tree (A=2, H=3, 2 seeds, 40
