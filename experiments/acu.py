@@ -32,6 +32,7 @@ from unlearnlab.unlearning import (
     gradient_ascent_unlearn,
     loss_threshold_mia,
     retrain_flops,
+    ridge_retrain,
 )
 from unlearnlab.unlearning.metrics import accuracy, squared_loss
 
@@ -152,9 +153,7 @@ def make_stream(cfg: Config, dataset: str):
             return jnp.where(valid, X[idx], 0.0), jnp.where(valid, Y[idx], 0.0)
 
         def retrain(keep):
-            Xk = X * keep[:, None]
-            A = Xk.T @ Xk + cfg.gamma * jnp.eye(cfg.d, dtype=X.dtype)
-            return jnp.linalg.solve(A, Xk.T @ Y)
+            return ridge_retrain(X * keep[:, None], Y, cfg.gamma)
 
         # class-incremental learning: one class per phase, padded to P rows (exact no-op)
         def learn_phase(carry, c):
@@ -252,9 +251,7 @@ def timing_panel(cfg: Config, progress: bool):
         "retrain_flops": [],
     }
     key = jax.random.key(7)
-    retrain_jit = jax.jit(
-        lambda X, Y: jnp.linalg.solve(X.T @ X + cfg.gamma * jnp.eye(d, dtype=X.dtype), X.T @ Y)
-    )
+    retrain_jit = jax.jit(lambda X, Y: ridge_retrain(X, Y, cfg.gamma))
     for N in tqdm(cfg.timing_N, desc="acu:timing", disable=not progress, leave=False):
         kx, kb, ky = jax.random.split(jax.random.fold_in(key, N), 3)
         h = jax.random.normal(kx, (N, cfg.d_in))

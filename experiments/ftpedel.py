@@ -70,12 +70,9 @@ def make_config(args) -> Config:
 
 
 def _offline_cov_expected(mdp, N):
-    import jax.numpy as jnp
+    from unlearnlab.rl import covariate_cov, rare_context_offline_counts
 
-    from unlearnlab.rl import rare_context_offline_counts
-
-    n_sa = jnp.asarray(rare_context_offline_counts(N))
-    return jnp.einsum("hsa,hsad,hsae->hde", n_sa, mdp.phi, mdp.phi)
+    return covariate_cov(mdp, rare_context_offline_counts(N))
 
 
 def compute(config: Config, ctx) -> dict:

@@ -123,13 +123,6 @@ def _load(name, config):
     return np.asarray(z), np.asarray(y), None
 
 
-def _test_nll(q, yt):
-    """NLL of probabilities ``q`` clipped at 1e-12 and renormalised (binning methods can give a true
-    class probability 0)."""
-    lq = jnp.log(jnp.clip(q, 1e-12, 1.0))
-    return cal.nll(lq - jax.nn.logsumexp(lq, axis=1, keepdims=True), yt)
-
-
 def _metrics(key, q, yt, config):
     """The eleven test metrics of probabilities ``q`` (N, C)."""
     conf, corr = cal.top_label(q, yt)
@@ -143,7 +136,7 @@ def _metrics(key, q, yt, config):
             cal.classwise_ece(q, yt, config.n_bins),
             cal.smooth_ece(conf, corr),
             cal.ks_error(conf, corr),
-            _test_nll(q, yt),
+            cal.nll_probs(q, yt),
             cal.brier(q, yt),
             cal.hcal_loss(q, yt, window=config.window, sort="auto"),
         ]
@@ -224,7 +217,7 @@ def _per_split(z, y, config, fixed=None):
             "T": T,
             "steps_run": steps,
             # test NLL / ECE of ETS, PWL, mono-MLP h-cal with the NLL-selected checkpoint
-            "psr_nll": jax.vmap(lambda q: _test_nll(q, yt))(psr),
+            "psr_nll": jax.vmap(lambda q: cal.nll_probs(q, yt))(psr),
             "psr_ece": jax.vmap(lambda q: cal.ece(q, yt))(psr),
             "psr_cal_nll": psr_cal,  # calibration-half NLL of those three (for the selection)
         }

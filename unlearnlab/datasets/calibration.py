@@ -192,12 +192,12 @@ def digits_mlp_logits(
     max_steps = check_int("max_steps", max_steps, min_value=50)
     check_positive("lr", lr)
     check_in_range("label_noise", label_noise, 0.0, 1.0)
-    from unlearnlab.datasets.digits import _sklearn_digits
-
     import jax
     import jax.numpy as jnp
     import optax
     from sklearn.model_selection import train_test_split
+
+    from unlearnlab.datasets.digits import _sklearn_digits
 
     X, y = _sklearn_digits()
     X = (X - X.mean(0)) / (X.std(0) + 1e-8)

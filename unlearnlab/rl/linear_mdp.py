@@ -40,6 +40,7 @@ __all__ = [
     "make_offline_data",
     "behavior_counts",
     "offline_cov",
+    "covariate_cov",
     "sample_step_data",
     "rare_context",
     "rare_context_offline_counts",
@@ -265,6 +266,33 @@ def offline_cov(mdp: LinearMDP, data: OfflineData) -> jax.Array:
     validate_offline(data, mdp)
     n_sa = data.counts.sum(-1)
     return jnp.einsum("hsa,hsad,hsae->hde", n_sa, mdp.phi, mdp.phi)
+
+
+def covariate_cov(mdp: LinearMDP, n_sa) -> jax.Array:
+    r"""Covariance of given covariate counts: :math:`\Lambda_h = \sum_{s,a} n_h(s,a)\,\phi_h(s,a)\phi_h(s,a)^\top`.
+
+    :func:`offline_cov` of a dataset whose step-``h`` covariates ``(s, a)`` occur ``n_sa[h, s, a]``
+    times (counts need not be integers: expected counts give the expected covariance, e.g.
+    :func:`rare_context_offline_counts`).
+
+    Args:
+      mdp: the instance (only ``phi`` is read), ``phi`` of shape ``[H, S, A, d]``.
+      n_sa: ``[H, S, A]`` non-negative finite counts.
+    Returns:
+      ``[H, d, d]``.
+    Raises:
+      ValueError: if ``mdp`` is malformed or ``n_sa`` has another shape, a negative or a non-finite
+        entry.
+    References: ``theory/ftpedel.md`` §2.4 (the offline covariance).
+    """
+    validate_mdp(mdp)
+    H, S, A, _ = np.shape(mdp.phi)
+    checks.check_array("n_sa", n_sa, ndim=3)
+    checks.check_shape("n_sa", n_sa, (H, S, A))
+    if not checks.is_traced(n_sa) and np.any(np.asarray(n_sa) < 0):
+        raise ValueError("`n_sa` must be non-negative.")
+    phi = jnp.asarray(mdp.phi)
+    return jnp.einsum("hsa,hsad,hsae->hde", jnp.asarray(n_sa, phi.dtype), phi, phi)
 
 
 def sample_step_data(key, mdp: LinearMDP, h, occ_h, T, reward_noise: str = "bernoulli"):
