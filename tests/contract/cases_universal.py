@@ -1,0 +1,62 @@
+import numpy as np
+
+from tests.contract.harness import Case, exempt_non_functions
+
+P = "unlearnlab.universal."
+D = 3
+
+
+def _lp():
+    from unlearnlab.universal import group_log_prior
+
+    return np.asarray(group_log_prior(D))
+
+
+def _p():
+    from unlearnlab.universal import group_probs
+
+    return np.asarray(group_probs(D, 1.5))
+
+
+LP_P = {"log_prior": [np.zeros(2 * D + 1)], "p": [np.full(2 * D + 1, 1.0), np.full(2 * D, 0.5)]}
+KN = {"K": [np.array([4, 1]), np.array([0.5, 1.0])], "n": [-1, np.array([-1, 3])]}
+S0 = {"s0_idx": [-1, 2 * D + 1, 10**6, 1.5]}
+
+CASES = [
+    Case(P + "group_log_prior", lambda: dict(D=D), bad={"D": [0, -1, 2.5]}),
+    Case(P + "group_probs", lambda: dict(D=D, c=1.5), bad={"D": [0, -1], "c": [0.0, -1.0, 1e4]}),
+    Case(
+        P + "bernoulli_kl",
+        lambda: dict(p=0.3, q=np.array([0.2, 0.5])),
+        bad={"p": [0.0, 1.0, -0.2], "q": [np.array([0.2, 1.0])]},
+        ok={"q": ("rank", "empty")},
+    ),
+    Case(
+        P + "log_mixture",
+        lambda: dict(K=np.array([0, 2]), n=3, log_prior=_lp(), p=_p()),
+        bad={**KN, **LP_P},
+    ),
+    Case(
+        P + "posterior_predictive",
+        lambda: dict(K=np.array([0, 2]), n=3, log_prior=_lp(), p=_p()),
+        bad={**KN, **LP_P},
+    ),
+    Case(
+        P + "expected_regret",
+        lambda: dict(s0_idx=D, n=5, log_prior=_lp(), p=_p(), n_max=None),
+        bad={**S0, "n": [-1, 2.0, np.array([1, 2])], **LP_P, "n_max": [2, -1]},
+    ),
+    Case(
+        P + "regret_curve",
+        lambda: dict(s0_idx=D, ns=np.array([0, 3, 7]), log_prior=_lp(), p=_p()),
+        bad={**S0, "ns": [np.array([0.0, 2.0]), np.zeros((2, 2), int)], **LP_P},
+        ok={"ns": ("oob",)},  # a length of 10**6 is valid
+    ),
+    Case(
+        P + "resolvability_bound",
+        lambda: dict(s0_idx=D, n=np.array([0, 10]), log_prior=_lp(), p=_p()),
+        bad={**S0, "n": [np.array([0.5, 2.0])], **LP_P},
+        ok={"n": ("oob",)},  # a length of 10**6 is valid
+    ),
+]
+EXEMPT = exempt_non_functions("unlearnlab.universal")

@@ -1,0 +1,30 @@
+"""Universal prediction: the Bayesian mixture learner of the Universality Lens.
+
+Feder, Urbanke, Fogel, *The Universality Lens: Why Even Highly Over-Parametrized Models Learn Well*,
+arXiv:2506.07661 (``theory/universality_lens.md``): on an over-parametrised class whose models
+depend on one sufficient statistic, the induced prior, the mixture's log-probability, the exact
+expected regret, the index-of-resolvability bound (the lab's reading of the paper's key result) and
+the posterior predictive, all as exact finite sums.
+"""
+
+from unlearnlab.universal.mixture import (
+    bernoulli_kl,
+    expected_regret,
+    group_log_prior,
+    group_probs,
+    log_mixture,
+    posterior_predictive,
+    regret_curve,
+    resolvability_bound,
+)
+
+__all__ = [
+    "group_log_prior",
+    "group_probs",
+    "bernoulli_kl",
+    "log_mixture",
+    "posterior_predictive",
+    "expected_regret",
+    "regret_curve",
+    "resolvability_bound",
+]
