@@ -42,6 +42,16 @@ from unlearnlab.semisup.gaussian_mixture import (
     sample_unlabeled,
     shifted_params,
 )
+from unlearnlab.semisup.noisy_longtail import (
+    binary_lda_errors,
+    chi2_quantile,
+    em_class_stats,
+    longtail_priors,
+    naive_class_stats,
+    noisy_class_stats,
+    sample_noisy_longtail,
+    trimmed_class_stats,
+)
 
 __all__ = [
     "sample_gmm2",
@@ -71,5 +81,13 @@ __all__ = [
     "bound_erm_vc",
     "corollary_regime",
     "thm42_prefactor",
+    "longtail_priors",
+    "sample_noisy_longtail",
+    "noisy_class_stats",
+    "naive_class_stats",
+    "chi2_quantile",
+    "trimmed_class_stats",
+    "em_class_stats",
+    "binary_lda_errors",
     "CLAIMS",
 ]

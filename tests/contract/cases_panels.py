@@ -1,0 +1,62 @@
+"""Contract cases for the second-wave panels (issue 23): RCAL (semisup.noisy_longtail), UnlearnRec
+encoders (unlearning.dmm), CDvG (pretraining.debias), Unlearnable Clusters (unlearning.bayes_error)."""
+
+import jax
+import numpy as np
+
+from tests.contract.harness import Case
+
+K0 = jax.random.PRNGKey(0)
+S = "unlearnlab.semisup."
+_RNG = np.random.default_rng(0)
+MEANS2 = np.array([[-2.5, 0.0], [2.5, 0.0]])
+PI2 = np.array([0.8, 0.2])
+X_NL = np.concatenate(
+    [_RNG.normal(size=(20, 2)) + MEANS2[0], _RNG.normal(size=(10, 2)) + MEANS2[1]]
+)
+Y_NL = np.array([0] * 18 + [1] * 2 + [1] * 8 + [0] * 2)
+
+CASES = [
+    Case(S + "longtail_priors", lambda: dict(K=3, r=10.0), bad={"K": [1, 0], "r": [0.5, -1.0]}),
+    Case(
+        S + "sample_noisy_longtail",
+        lambda: dict(key=K0, n=10, means=MEANS2, Sigma=np.eye(2), pi=PI2, eta=0.1),
+        bad={"n": [0, -1], "eta": [0.5, -0.1], "pi": [np.array([0.5, 0.6])], "Sigma": [-np.eye(2)]},
+    ),
+    Case(
+        S + "noisy_class_stats",
+        lambda: dict(means=MEANS2, Sigma=np.eye(2), pi=PI2, eta=0.1),
+        bad={"eta": [0.5, 1.1], "pi": [np.array([0.5, 0.6])], "Sigma": [-np.eye(2)]},
+    ),
+    Case(
+        S + "naive_class_stats",
+        lambda: dict(X=X_NL, y_obs=Y_NL, K=2),
+        bad={"K": [1], "y_obs": [np.zeros(30, int)]},
+    ),
+    Case(S + "chi2_quantile", lambda: dict(d=2, level=0.99), bad={"d": [0], "level": [0.0, 1.0]}),
+    Case(
+        S + "trimmed_class_stats",
+        lambda: dict(X=X_NL, y_obs=Y_NL, K=2, level=0.99, iters=5),
+        bad={"K": [1], "level": [1.0], "iters": [0]},
+    ),
+    Case(
+        S + "em_class_stats",
+        lambda: dict(key=K0, X=X_NL, y_obs=Y_NL, K=2, iters=5),
+        bad={"K": [1], "iters": [0]},
+    ),
+    Case(
+        S + "binary_lda_errors",
+        lambda: dict(
+            mu0_hat=MEANS2[0] + 0.1,
+            mu1_hat=MEANS2[1],
+            Sigma_hat=2 * np.eye(2),
+            pi1_fit=0.3,
+            mu0=MEANS2[0],
+            mu1=MEANS2[1],
+            Sigma=np.eye(2),
+        ),
+        bad={"pi1_fit": [0.0, 1.0], "Sigma_hat": [-np.eye(2)], "Sigma": [np.zeros((2, 2))]},
+    ),
+]
+
+EXEMPT: dict[str, str] = {}
