@@ -66,8 +66,8 @@ class TaskSpec:
       dim: feature dimension ``d`` (synthetic tasks only; pool tasks take it from the pool).
       sep: ``sigma_mu``, standard deviation of the class means' coordinates (synthetic only).
       dirichlet_alpha: concentration of ``p ~ Dir(alpha 1_{k_eff})``.
-      query_sampling: one of :data:`QUERY_SAMPLING`.
-      noise: one of :data:`NOISES` (synthetic only).
+      query_sampling: one of ``QUERY_SAMPLING`` (``unlearnlab.fewshot.tasks``).
+      noise: one of ``NOISES`` (``unlearnlab.fewshot.tasks``; synthetic only).
       scale: a global factor on every synthetic feature (the "feature norm of the backbone"):
         ``z = scale * (mu + noise)``. The best ``lam`` of GEM scales like ``scale^2``.
     """

@@ -44,13 +44,13 @@ def good_turing_lm(counts, c_smooth: int = 5) -> FactLM:
     (a standard simple-Good-Turing smoothing choice, ours). Facts with equal counts get bitwise
     equal probabilities, so the count classes are the level sets of ``g`` (generically).
 
-    ===================  ==========================
-    symbol               argument
-    ===================  ==========================
-    :math:`c_i`          ``counts[i]``
-    :math:`N_c`          number of facts seen c times
+    ======================  ============================
+    symbol                  argument
+    ======================  ============================
+    :math:`c_i`             ``counts[i]``
+    :math:`N_c`             number of facts seen c times
     :math:`c_{\rm smooth}`  ``c_smooth``
-    ===================  ==========================
+    ======================  ============================
 
     Args:
       counts: int[m].

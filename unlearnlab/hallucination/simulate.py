@@ -109,23 +109,23 @@ def simulate_world(
     model: :math:`\lambda\, g^{GT} + (1-\lambda)\, g^{MLE}` fitted to the counts. The sparsity is
     :math:`s = \ln(|H|/m)` [derived].
 
-    =====================  ============================
-    symbol                 argument / output key
-    =====================  ============================
-    :math:`m = |F|`        ``m``
-    :math:`n`              ``n``
-    :math:`\alpha`         ``alpha``
-    :math:`|H|/|F|`        ``h_over_f``
-    :math:`\lambda`        ``lam``
-    :math:`\delta`         ``delta``
-    :math:`\widehat{MF}`   ``"MF"``
-    :math:`p(U)`           ``"MM"``
-    :math:`g(H)`           ``"HR"``
-    :math:`\mathrm{Miscal}`  ``"Miscal"``
-    Corollary 1 bound      ``"bound"``
+    ============================  =====================
+    symbol                        argument / output key
+    ============================  =====================
+    :math:`m = |F|`               ``m``
+    :math:`n`                     ``n``
+    :math:`\alpha`                ``alpha``
+    :math:`|H|/|F|`               ``h_over_f``
+    :math:`\lambda`               ``lam``
+    :math:`\delta`                ``delta``
+    :math:`\widehat{MF}`          ``"MF"``
+    :math:`p(U)`                  ``"MM"``
+    :math:`g(H)`                  ``"HR"``
+    :math:`\mathrm{Miscal}`       ``"Miscal"``
+    Corollary 1 bound             ``"bound"``
     :math:`\rho = |F\cap U|/|U|`  ``"rho"``
     :math:`\sum p^2(1-p)^{n-1}`   ``"gt_bias"``
-    =====================  ============================
+    ============================  =====================
 
     Args:
       key: PRNG key.

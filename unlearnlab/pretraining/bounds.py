@@ -3,7 +3,7 @@
 The paper's constants could not be read (only its abstract and the public reviews were available,
 see ``theory/pretraining.md``), so every multiplier is an explicit argument with default 1
 [reconstruction]. The shapes are those of the abstract [paper] and of Theorem 5.3 as quoted in the
-reviews [reviews]:
+reviews [reviews]::
 
     pretraining + ERM:   c1 kappa L sqrt((C_Phi + log(1/delta)) / n_unlab)
                        + c2 L sqrt((C_Psi + log(1/delta)) / n_lab),
@@ -50,12 +50,14 @@ def bound_generic(C_phi, C_psi, n_unlab, n_lab, delta, kappa=1.0, L=1.0, c1=1.0,
 
     ``c1 kappa L sqrt((C_Phi + log(1/delta))/n_unlab) + c2 L sqrt((C_Psi + log(1/delta))/n_lab)``.
 
-    | symbol | argument |
-    |---|---|
-    | C_Phi = log N_[](P_x(Phi), 1/m) | ``C_phi`` |
-    | C_Psi ~ n R_n^2 | ``C_psi`` |
-    | m, n | ``n_unlab``, ``n_lab`` |
-    | delta, kappa, L | ``delta``, ``kappa``, ``L`` |
+    ===================================  ===========================
+    symbol                               argument
+    ===================================  ===========================
+    ``C_Phi = log N_[](P_x(Phi), 1/m)``  ``C_phi``
+    C_Psi ~ n R_n^2                      ``C_psi``
+    m, n                                 ``n_unlab``, ``n_lab``
+    delta, kappa, L                      ``delta``, ``kappa``, ``L``
+    ===================================  ===========================
 
     Args:
       C_phi, C_psi: complexities (>= 0).

@@ -2,7 +2,7 @@
 
 One epoch ``l = 1..L`` (``L = ceil(log2(1/eps))``), ``theory/ftpedel.md`` §4-5 (structure [recalled]
 from Wagenmaker and Pacchiano 2023 / Wagenmaker and Jamieson 2022; constants the lab's own,
-[derived]):
+[derived])::
 
     eps_l = 2^-l,  beta_l = log(4 H^2 |Pi| l^2 / delta) + |Pi| log 2,
     level_l = eps_l^2 / (c0 sigma^2 H_fac beta_l),  H_fac = H^2 (H + 1)^2;
@@ -70,14 +70,17 @@ __all__ = [
 class FTPedelConsts:
     """Constants of FTPedel (Python scalars). Defaults fixed by ``theory/ftpedel.md`` §5.
 
-    c0: design-level constant (10 = 8 from the sub-Gaussian tail, times 1.25 slack for the realised
-      covariance falling short of the designed one).
-    lam: ridge regulariser (``None`` -> ``1/d``).
-    sigma: sub-Gaussian scale of rewards (1 covers Bernoulli and unit-variance Gaussian).
-    union_active: add ``|Pi| log 2`` to ``beta_l`` (union bound over the possible active sets, which
-      makes the offline noise reused across epochs harmless; §5).
-    n_iter, n_bisect: Frank-Wolfe iterations per solve and bisection steps per budget.
-    reg: ridge inside the design inverse; T_max: largest budget per (epoch, step).
+    Attributes:
+      c0: design-level constant (10 = 8 from the sub-Gaussian tail, times 1.25 slack for the
+        realised covariance falling short of the designed one).
+      lam: ridge regulariser (``None`` -> ``1/d``).
+      sigma: sub-Gaussian scale of rewards (1 covers Bernoulli and unit-variance Gaussian).
+      union_active: add ``|Pi| log 2`` to ``beta_l`` (union bound over the possible active sets,
+        which makes the offline noise reused across epochs harmless; §5).
+      n_iter: Frank-Wolfe iterations per solve.
+      n_bisect: bisection steps per budget.
+      reg: ridge inside the design inverse.
+      T_max: largest budget per (epoch, step).
     """
 
     c0: float = 10.0

@@ -55,7 +55,7 @@ _REWARD_NOISE = ("bernoulli", "gaussian")
 class LinearMDP(NamedTuple):
     """An episodic linear MDP with finitely many states (a pytree of arrays).
 
-    Fields:
+    Attributes:
       phi: ``[H, S, A, d]`` features, ``||phi[h, s, a]|| <= 1``.
       mu: ``[H, d, S]`` with ``P_h(s'|s, a) = phi[h, s, a] @ mu[h, :, s']`` (``mu[H-1]`` is only used
         by the simulator and must still give distributions).

@@ -104,18 +104,18 @@ def numpyro_model(
       w_prev: w >= 0, weight of the soft prevalence factor.
       expertise_mask: (M,) bool, True where beta_Delta is free (intercept must be free), or None.
         Given as a concrete array, only the free entries are sampled (site ``beta_D_free``, size
-        |A|). Given as data through ``MCMC.run`` (a traced array), all M entries are sampled and
+        ``|A|``). Given as data through ``MCMC.run`` (a traced array), all M entries are sampled and
         the masked ones zeroed before use: they then only carry their prior, so the posterior of
         every other site is the same; this lets one compiled NUTS program serve every constraint
         set (``vmap`` over masks and weights).
-      known_alpha / known_sigma: fix alpha / sigma (at least one is required).
+      known_alpha, known_sigma: fix alpha / sigma (at least one is required).
       marginalize_Z: integrate Z out by Gauss-Hermite (default) or sample it (non-centred).
       prevalence_mode: "expected" (``p_bar = mean_i E_Z sig(X_i beta_Y + Z)``, by quadrature) or
         "sample" (``p_bar = mean_i sig(X_i beta_Y + Z_i)`` with the sampled Z, as in the Stan file;
         needs ``marginalize_Z=False``).
       n_nodes: Gauss-Hermite nodes K.
 
-    Sample sites: ``beta_Y`` (M,), ``beta_D_free`` (|A|,) or ``beta_D`` (M,), ``sigma``/``alpha``
+    Sample sites: ``beta_Y`` (M,), ``beta_D_free`` (``|A|``,) or ``beta_D`` (M,), ``sigma``/``alpha``
     when not known, ``z`` (N,) when not marginalised; deterministic ``beta_D`` and ``p_bar``.
     """
     N, M = np.shape(X)

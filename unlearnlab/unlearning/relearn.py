@@ -272,8 +272,11 @@ def relearn_gd(theta0, X_f, y_f, eta, K):
     r"""Simulated relearning attack: ``K`` full-batch gradient steps on :math:`L_f` (``lax.scan``).
 
     Args:
-      theta0: ``(d,)`` start; X_f: ``(n_f, d)``; y_f: ``(n_f,)``; eta: step
-      ``0 < eta < 2 / lambda_max(H_f)``; K: number of steps ``>= 1``.
+      theta0: ``(d,)`` start.
+      X_f: ``(n_f, d)``.
+      y_f: ``(n_f,)``.
+      eta: step, ``0 < eta < 2 / lambda_max(H_f)``.
+      K: number of steps ``>= 1``.
 
     Returns:
       ``(losses (K + 1,), theta_K (d,))`` with ``losses[k] = L_f(theta_k)``.
@@ -676,9 +679,12 @@ def ga_penalty_unlearn(theta0, X_r, y_r, X_f, y_f, lam, c, gamma=10.0, lr=0.05, 
     ``L_f`` above ``c`` while ``L_r`` keeps utility. :func:`sam_unlearn` with ``rho = 0``.
 
     Args:
-      theta0: ``(d,)`` start (the trained model); X_r, y_r, X_f, y_f, lam: the two losses;
-      c: forget-loss target ``> min L_f``; gamma: penalty weight ``> 0``; lr: peak Adam step
-      ``> 0`` (cosine decay); T: steps ``>= 1``.
+      theta0: ``(d,)`` start (the trained model).
+      X_r, y_r, X_f, y_f, lam: the two losses.
+      c: forget-loss target ``> min L_f``.
+      gamma: penalty weight ``> 0``.
+      lr: peak Adam step ``> 0`` (cosine decay).
+      T: steps ``>= 1``.
 
     Returns:
       ``(d,)`` unlearned parameters.

@@ -670,8 +670,14 @@ def lsa_mc_risk(key, b, Gamma, w, Sigma, k, sigma2, n):
     chunk).
 
     Args:
-      key: PRNG key; b: ``(d,)``; Gamma: ``(d, d)``; w: ``(d,)`` task; Sigma: ``(d, d)`` positive
-      definite; k: shots ``>= 1``; sigma2: ``>= 0``; n: prompts ``>= 2``.
+      key: PRNG key.
+      b: ``(d,)``.
+      Gamma: ``(d, d)``.
+      w: ``(d,)`` task.
+      Sigma: ``(d, d)`` positive definite.
+      k: shots ``>= 1``.
+      sigma2: ``>= 0``.
+      n: prompts ``>= 2``.
 
     Returns:
       ``(mean, se)`` scalars.
@@ -779,9 +785,14 @@ def train_lsa(key, Sigma, p, w_f, Sigma_w, k, sigma2, steps=3000, batch=512, lr=
     ``b = 0``, ``Gamma = 0``. Its limit is the population optimum :func:`lsa_optimum` (claim U1).
 
     Args:
-      key: PRNG key; Sigma: ``(d, d)`` positive definite; p, w_f, Sigma_w: the task law;
-      k: shots ``>= 1``; sigma2: ``>= 0``; steps: Adam steps ``>= 1``; batch: prompts per step
-      ``>= 1``; lr: peak learning rate ``> 0``.
+      key: PRNG key.
+      Sigma: ``(d, d)`` positive definite.
+      p, w_f, Sigma_w: the task law.
+      k: shots ``>= 1``.
+      sigma2: ``>= 0``.
+      steps: Adam steps ``>= 1``.
+      batch: prompts per step ``>= 1``.
+      lr: peak learning rate ``> 0``.
 
     Returns:
       ``(b (d,), Gamma (d, d), losses (steps,))``.
