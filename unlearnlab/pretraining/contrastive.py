@@ -119,10 +119,12 @@ def mle_contrastive(key, x, xp, s, r: int, steps: int, lr: float = 1e-2, mask=No
     back (``nnx.merge``) so that the training loop is a key-first ``lax.scan`` that jits and vmaps
     over seeds. Initialisation: ``nnx.Linear``'s default (LeCun normal) from ``key``.
 
-    | symbol | argument |
-    |---|---|
-    | (x_i, x'_i, s_i), i <= m | ``x``, ``xp``, ``s`` |
-    | r | ``r`` |
+    ========================  ====================
+    symbol                    argument
+    ========================  ====================
+    (x_i, x'_i, s_i), i <= m  ``x``, ``xp``, ``s``
+    r                         ``r``
+    ========================  ====================
 
     Args:
       key: PRNG key (initialisation).

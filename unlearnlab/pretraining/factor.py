@@ -91,11 +91,13 @@ def sample_factor(key, n_samples: int, B, beta, sig_nu):
     ``x = B z + eps``, ``y = beta^T z + nu`` with ``z ~ N(0, I_r)``, ``eps ~ N(0, I_d)``,
     ``nu ~ N(0, sig_nu^2)``.
 
-    | symbol | argument |
-    |---|---|
-    | B (d x r) | ``B`` |
-    | beta (r) | ``beta`` |
-    | sigma_nu | ``sig_nu`` |
+    =========  ==========
+    symbol     argument
+    =========  ==========
+    B (d x r)  ``B``
+    beta (r)   ``beta``
+    sigma_nu   ``sig_nu``
+    =========  ==========
 
     Args:
       key: PRNG key.
@@ -219,11 +221,13 @@ def mle_ppca(C, r: int, noise_var=1.0):
     where ``(U_r, Lambda_r)`` are the top-r eigenpairs of ``C``. We return ``R = I`` with a fixed
     sign convention (largest-magnitude entry of each eigenvector positive).
 
-    | symbol | argument |
-    |---|---|
-    | C = (1/m) sum x x^T | ``C`` |
-    | r | ``r`` |
-    | sigma^2 | ``noise_var`` |
+    ===================  =============
+    symbol               argument
+    ===================  =============
+    C = (1/m) sum x x^T  ``C``
+    r                    ``r``
+    sigma^2              ``noise_var``
+    ===================  =============
 
     Args:
       C: (d, d) symmetric positive semidefinite second-moment matrix (from ``second_moment`` or
@@ -371,11 +375,13 @@ def fit_pretrain_erm(C_unlab, X_lab, y_lab, r: int, noise_var=1.0, ridge=0.0):
     samples (``second_moment``) or drawn from its exact law (``sample_cov_wishart``), so both paths
     share this function.
 
-    | symbol | argument |
-    |---|---|
-    | (1/m) sum_i x_i x_i^T | ``C_unlab`` |
-    | (x_j, y_j), j <= n | ``X_lab``, ``y_lab`` |
-    | r | ``r`` |
+    =====================  ====================
+    symbol                 argument
+    =====================  ====================
+    (1/m) sum_i x_i x_i^T  ``C_unlab``
+    (x_j, y_j), j <= n     ``X_lab``, ``y_lab``
+    r                      ``r``
+    =====================  ====================
 
     Args:
       C_unlab: (d, d) PSD unlabeled second-moment matrix.

@@ -136,10 +136,12 @@ def em_gmm(key, X, K: int, iters: int):
     ``unlearnlab.fewshot.gem.gem_layer`` with no support set, ``lam = 0``, ``T = 1``:
     ``u_nk = softmax_k(-||x_n - u_k||^2 / 2)``, ``u_k = sum_n u_nk x_n / sum_n u_nk``.
 
-    | symbol | argument |
-    |---|---|
-    | x_1..x_m | ``X`` (m = n_unlab rows) |
-    | K | ``K`` |
+    ========  ========================
+    symbol    argument
+    ========  ========================
+    x_1..x_m  ``X`` (m = n_unlab rows)
+    K         ``K``
+    ========  ========================
 
     Args:
       key: PRNG key (initialisation).

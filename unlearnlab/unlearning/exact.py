@@ -182,9 +182,13 @@ def logistic_fit_newton(
     Newton from ``theta0`` (default 0) converges quadratically.
 
     Args:
-      X: ``(n, d)``; y: ``(n,)`` in {-1, +1}; lam: ``lam > 0``; tol: gradient-norm tolerance;
-      max_iter: iteration cap; keep_mask: ``bool[n]`` rows to fit (e.g. ``~forget_mask`` for the
-      oracle); theta0: ``(d,)`` start (e.g. ``theta_full``).
+      X: ``(n, d)``.
+      y: ``(n,)`` in {-1, +1}.
+      lam: ``lam > 0``.
+      tol: gradient-norm tolerance.
+      max_iter: iteration cap.
+      keep_mask: ``bool[n]`` rows to fit (e.g. ``~forget_mask`` for the oracle).
+      theta0: ``(d,)`` start (e.g. ``theta_full``).
 
     Returns:
       ``(d,)`` minimiser.

@@ -150,7 +150,7 @@ def forward_weights(r_tilde, rho1):
 
     Raises:
       ValueError: non-binary ``r_tilde``; ``rho1`` outside [0, 1) (``rho1 >= 1`` already breaks
-      ``rho0 + rho1 < 1`` for any ``rho0 >= 0``).
+        ``rho0 + rho1 < 1`` for any ``rho0 >= 0``).
 
     References:
       arXiv:2510.00915, forward correction (weights from a secondary summary; alignment derived in
@@ -208,8 +208,9 @@ def appeal_overturn_prob(rho0, rho1, p_correct, t_a, f_a):
     with ``p = P(R* = 1)``, appeal TPR ``t_a`` and FPR ``f_a`` (derived, spec B.4).
 
     Args:
-      rho0, rho1: channel rates; p_correct: ``P(R* = 1)``; t_a, f_a: appeal TPR, FPR. Scalars or
-      broadcastable arrays.
+      rho0, rho1: channel rates (scalars or broadcastable arrays, as are the others).
+      p_correct: ``P(R* = 1)``.
+      t_a, f_a: appeal TPR, FPR.
 
     Returns:
       The overturn probability (0 where ``P(R~ = 0) = 0``).

@@ -187,7 +187,7 @@ def optimal_k(r, c, s, prior, cost, k_max: int):
 
 
 def optimal_k_two_type(r, c, s, prior, cost):
-    """Closed-form ``K*`` for two task types, one with ``m > 0`` (easy) and one with ``m < 0``.
+    """Closed-form ``K*`` for two task types, one with ``m > 0`` (easy) and one with ``m < 0``::
 
         K* = ceil(x),  x = ln(pi_e m_e / (pi_h |m_h|)) / ln(beta_h / beta_e),   K* = 0 if x <= 0.
 
