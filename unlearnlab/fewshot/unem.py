@@ -94,6 +94,12 @@ class UNEMTrainConfig:
 
 
 class TrainInfo(NamedTuple):
+    """Diagnostics of :func:`train_unem_on_tasks` (its second return value).
+
+    Attributes:
+      loss: ``(steps,)`` mean training loss before each Adam step
+    """
+
     loss: jax.Array  # (steps,) mean training loss before each Adam step
 
 

@@ -66,6 +66,16 @@ class RunContext:
 
 
 def common_parser(name: str, description: str) -> argparse.ArgumentParser:
+    """The flags every experiment accepts: ``--quick``, ``--seeds``, ``--out``, ``--force``,
+    ``--recompute``, ``--no-plot``, ``--progress``.
+
+    Args:
+      name: the experiment's module name (``python -m experiments.<name>``).
+      description: the parser's description (the experiment's one-line summary).
+
+    Returns:
+      An :class:`argparse.ArgumentParser` to which the experiment may add its own flags.
+    """
     p = argparse.ArgumentParser(prog=f"python -m experiments.{name}", description=description)
     p.add_argument("--quick", action="store_true", help="tiny sizes (seconds); used by smoke tests")
     p.add_argument(

@@ -116,6 +116,14 @@ def t_quantile(q: float, df: float) -> float:
 
 
 class MeanCI(NamedTuple):
+    """Mean over seeds with a confidence interval (:func:`mean_ci`).
+
+    Attributes:
+      mean: the mean over the seed axis (the input's shape without that axis).
+      lo, hi: the interval ``mean -/+ z * sem`` (Student-t or normal quantile ``z``).
+      sem: the standard error of the mean.
+    """
+
     mean: np.ndarray
     lo: np.ndarray
     hi: np.ndarray
@@ -251,6 +259,15 @@ def binomial_acceptance_band(n: int, p: float, alpha: float) -> tuple[int, int]:
 
 
 class SlopeFit(NamedTuple):
+    """A least-squares log-log slope with its standard error and interval (:func:`loglog_slope`).
+
+    Attributes:
+      slope: the fitted slope of ``log y`` on ``log x``.
+      intercept: the fitted intercept.
+      se: the slope's standard error.
+      lo, hi: the slope's confidence interval (Student-t quantile).
+    """
+
     slope: float
     intercept: float
     se: float

@@ -94,6 +94,16 @@ class FTPedelConsts:
 
 
 class FTPedelState(NamedTuple):
+    """State of FTPedel between epochs (:func:`ftpedel_init`, :func:`ftpedel_step`).
+
+    Attributes:
+      active: ``[n_pi]`` bool, Pi_l
+      done: ``()`` bool
+      policy_idx: ``()`` int, argmax of V_hat in the last completed epoch
+      n_online: ``()`` float, episodes used so far
+      epoch: ``()`` int, completed epochs
+    """
+
     active: jax.Array  # [n_pi] bool, Pi_l
     done: jax.Array  # () bool
     policy_idx: jax.Array  # () int, argmax of V_hat in the last completed epoch
@@ -102,6 +112,17 @@ class FTPedelState(NamedTuple):
 
 
 class FTPedelInfo(NamedTuple):
+    """What one FTPedel epoch did (:func:`ftpedel_step`).
+
+    Attributes:
+      n_online: ``[H]`` episodes of this epoch per step
+      T_budget: ``[H, 2]`` certified bracket of T_{l,h}
+      active: ``[n_pi]`` Pi_{l+1}
+      Vhat: ``[n_pi]``
+      design_ratio: ``[H]`` ``realised max_pi ||phi_hat||^2_{Lambda^{-1}} / level_l``
+      ran: ``()`` bool, the epoch ran (not masked after the stop)
+    """
+
     n_online: jax.Array  # [H] episodes of this epoch per step
     T_budget: jax.Array  # [H, 2] certified bracket of T_{l,h}
     active: jax.Array  # [n_pi] Pi_{l+1}
@@ -111,6 +132,19 @@ class FTPedelInfo(NamedTuple):
 
 
 class FTPedelResult(NamedTuple):
+    """A whole FTPedel run (:func:`ftpedel_run`, :func:`pedel_run`): output policy, per-epoch record.
+
+    Attributes:
+      policy_idx: ``()``
+      n_online: ``()`` total online episodes
+      n_online_per: ``[L, H]``
+      active: ``[L + 1, n_pi]``
+      Vhat: ``[L, n_pi]``
+      n_epochs: ``()``
+      T_budget: ``[L, H, 2]``
+      design_ratio: ``[L, H]``
+    """
+
     policy_idx: jax.Array  # ()
     n_online: jax.Array  # () total online episodes
     n_online_per: jax.Array  # [L, H]

@@ -833,6 +833,16 @@ class OPRLConfig:
 
 
 class OPRLState(NamedTuple):
+    """State of online process reward learning on the tree MDP (:func:`oprl_init`, :func:`oprl_step`).
+
+    Attributes:
+      logits: ``[n_int, A]`` policy theta
+      prm_logits: ``[n_int, A]`` PRM phi
+      opt_state: policy optimiser state
+      prm_opt_state: PRM Adam state
+      step: ``[]`` int
+    """
+
     logits: jax.Array  # [n_int, A] policy theta
     prm_logits: jax.Array  # [n_int, A] PRM phi
     opt_state: optax.OptState  # policy optimiser state
@@ -841,6 +851,16 @@ class OPRLState(NamedTuple):
 
 
 class OPRLInfo(NamedTuple):
+    """Diagnostics of one OPRL iteration (:func:`oprl_step`).
+
+    Attributes:
+      J: ``[]`` exact E_pi[r_o] after the policy update
+      prm_loss: ``[]`` sampled DPO loss after the PRM update
+      h_err: ``[]`` ``max_tau |h_phi - (R - V(root))| against this iteration's reference``
+      grad_norm: ``[]`` norm of the policy-gradient estimate
+      success: ``[]`` mean outcome of the iteration's rollouts
+    """
+
     J: jax.Array  # [] exact E_pi[r_o] after the policy update
     prm_loss: jax.Array  # [] sampled DPO loss after the PRM update
     h_err: jax.Array  # [] max_tau |h_phi - (R - V(root))| against this iteration's reference
