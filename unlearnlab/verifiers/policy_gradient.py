@@ -180,6 +180,16 @@ class PGConfig:
 
 
 class PGState(NamedTuple):
+    """State of noisy-reward REINFORCE on the softmax bandit (:func:`pg_init`, :func:`pg_step`).
+
+    Attributes:
+      theta: ``[K]`` shared logits
+      opt_state: optax state of the optimiser
+      n1_ema: ``[]`` EMA of the number of observed positives per step
+      n01_ema: ``[]`` EMA of the number of overturned negatives per step
+      step: ``[]`` int
+    """
+
     theta: jax.Array  # [K] shared logits
     opt_state: optax.OptState  # optax state of the optimiser
     n1_ema: jax.Array  # [] EMA of the number of observed positives per step
@@ -188,6 +198,16 @@ class PGState(NamedTuple):
 
 
 class PGInfo(NamedTuple):
+    """Diagnostics of one policy-gradient step (:func:`pg_step`).
+
+    Attributes:
+      J: ``[]`` clean objective J(theta) after the update
+      pi: ``[K]`` policy after the update
+      grad_norm: ``[]`` norm of the gradient estimate
+      rho1_hat: ``[]`` appeal-based FN-rate estimate (pooled, EMA)
+      mean_r_tilde: ``[]`` mean observed reward of the step
+    """
+
     J: jax.Array  # [] clean objective J(theta) after the update
     pi: jax.Array  # [K] policy after the update
     grad_norm: jax.Array  # [] norm of the gradient estimate
