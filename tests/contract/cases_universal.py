@@ -59,4 +59,12 @@ CASES = [
         ok={"n": ("oob",)},  # a length of 10**6 is valid
     ),
 ]
+CASES.append(
+    Case(
+        P + "log_ball_weight",
+        lambda: dict(s0_idx=D, eps=np.array([0.0, 0.1, 5.0]), log_prior=_lp(), p=_p()),
+        bad={**S0, "eps": [np.array([-0.1, 0.2]), -1.0], **LP_P},
+        ok={"eps": ("rank", "empty")},
+    )
+)
 EXEMPT = exempt_non_functions("unlearnlab.universal")

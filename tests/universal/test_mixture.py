@@ -21,6 +21,7 @@ from unlearnlab.universal import (
     expected_regret,
     group_log_prior,
     group_probs,
+    log_ball_weight,
     log_mixture,
     posterior_predictive,
     regret_curve,
@@ -125,6 +126,7 @@ def test_posterior_predictive_is_the_mixture_ratio(cls20):
     assert abs(pred[0] - 0.5) < 1e-12
 
 
+@pytest.mark.claim("universality_lens.monotone_to_limit")
 def test_regret_equals_minus_log_prior_plus_expected_log_posterior(cls20):
     """Bayes' rule: log P_0/Q = -log w(s0) + log pi(s0 | x^n), so R_n = -log w(s0) + E log pi_n(s0)."""
     lp, p = cls20
@@ -154,6 +156,12 @@ def test_bound_is_the_exact_minimum_over_eps(cls20):
         i = s0 + D20
         kl = p[i] * np.log(p[i] / p) + (1 - p[i]) * np.log((1 - p[i]) / (1 - p))
         W = lambda e: np.exp(lp[kl <= e]).sum()  # noqa: E731
+        ks = np.sort(kl)  # radii between the jumps (at a jump, rounding decides the tie)
+        ks = ks[np.concatenate([[True], np.diff(ks) > 1e-9])]
+        eps = np.concatenate([[0.0], 0.5 * (ks[1:] + ks[:-1]), [2 * ks[-1]]])
+        np.testing.assert_allclose(
+            np.asarray(log_ball_weight(i, eps, lp, p)), [np.log(W(e)) for e in eps], atol=1e-12
+        )
         for n in (0, 10, 1000):
             loop = min(-np.log(W(e)) + n * e for e in kl)
             b = float(resolvability_bound(i, n, lp, p))
@@ -166,6 +174,7 @@ def test_bound_is_the_exact_minimum_over_eps(cls20):
 # ----------------------------------------------------------------------------- the claims
 
 
+@pytest.mark.claim("universality_lens.resolvability_bound")
 def test_regret_below_resolvability_bound_every_n_and_s0(cls20, curves20):
     """Lab Prop. 1: R_n(s0) <= B_n(s0) <= -log w(s0) for all 41 s0 and 11 n up to 1e4, and at
     n = 1e5 for |s0| <= D/2 and s0 = D (1e-10)."""
@@ -186,20 +195,32 @@ def test_regret_below_resolvability_bound_every_n_and_s0(cls20, curves20):
         assert abs(R[n] - r) < 6e-3 and abs(B[n] - b) < 6e-3
 
 
+@pytest.mark.claim("universality_lens.monotone_to_limit")
 def test_regret_nondecreasing_and_tends_to_minus_log_weight(cls20, curves20):
-    """Lab Prop. 2: R_0 = 0, R_n non-decreasing (1e-12) over n in NS and on to 1e5, R_n <= -log w(s0),
-    and R_{1e5} within 1e-2 of -log w(s0) for |s0| <= D/2."""
+    """Lab Prop. 2: R_0 = 0, R_n non-decreasing (1e-12) over n in NS and on to 1e5, R_n <= -log w(s0)
+    with the gap below the Bhattacharyya rate of the note, and R_{1e5} within 1e-2 of -log w(s0) for
+    |s0| <= D/2."""
     lp = np.asarray(cls20[0])
     assert np.all(np.abs(curves20[:, 0]) < 1e-12)
     assert np.all(np.diff(curves20, axis=1) >= -1e-12)
     assert np.all(curves20 <= -lp[:, None] + 1e-10)
     lpj, p = cls20
+    # the note's explicit rate: 0 <= -log w(s0) - R_n <= sum_{s != s0} sqrt(w_s / w_0) rho_s^n,
+    # rho_s the Bhattacharyya coefficient of Bern(p0) and Bern(p_s)
+    pa = np.asarray(p)
+    for i in range(2 * D20 + 1):
+        rho = np.sqrt(pa[i] * pa) + np.sqrt((1 - pa[i]) * (1 - pa))
+        other = np.arange(2 * D20 + 1) != i
+        rate = np.sqrt(np.exp(lp[other] - lp[i]))[:, None] * rho[other][:, None] ** NS[None, :]
+        gap = -lp[i] - curves20[i]
+        assert np.all(gap >= -1e-10) and np.all(gap <= rate.sum(0) + 1e-10), i
     for s0 in range(-D20 // 2, D20 // 2 + 1):
         r = float(expected_regret(s0 + D20, N_LIMIT, lpj, p))
         assert curves20[s0 + D20, -1] - 1e-12 <= r <= -lp[s0 + D20] + 1e-10
         assert abs(r + lp[s0 + D20]) < 1e-2, s0
 
 
+@pytest.mark.claim("universality_lens.simplicity_weight")
 def test_minus_log_weight_increases_with_abs_s0(cls20):
     """Lab Prop. 3: -log w_D(s0) strictly increases in |s0|, equals log|Theta| = D log 3 only at
     |s0| = D, and at s0 = 0 is within 0.02 nat of (1/2) log(4 pi D / 3) (local CLT, D = 20)."""
@@ -225,6 +246,7 @@ def _classes(draw):
     return lp, p, draw(st.integers(0, G - 1))
 
 
+@pytest.mark.claim("universality_lens.resolvability_bound")
 @given(_classes(), st.sampled_from([0, 1, 7, 64]))
 def test_bound_holds_for_any_prior_and_probabilities(cls, n):
     """R_n <= B_n for arbitrary normalised priors and probabilities on 5 groups (1e-10), and R_n >= 0."""
@@ -246,6 +268,7 @@ def test_jit_matches_eager(wrap, cls20):
         expected_regret(D20, 9, lp, p, n_max=12),
         resolvability_bound(D20, n, lp, p),
         bernoulli_kl(p[3], p),
+        log_ball_weight(D20, np.array([0.0, 0.1]), lp, p),
     )
     got = (
         wrap(log_mixture)(K, n, lp, p),
@@ -253,6 +276,7 @@ def test_jit_matches_eager(wrap, cls20):
         wrap(lambda i, m, a, b: expected_regret(i, m, a, b, n_max=12))(D20, 9, lp, p),
         wrap(resolvability_bound)(D20, n, lp, p),
         wrap(bernoulli_kl)(p[3], p),
+        wrap(log_ball_weight)(D20, np.array([0.0, 0.1]), lp, p),
     )
     for a, b in zip(eager, got):
         np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-13, atol=1e-15)

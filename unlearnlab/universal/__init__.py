@@ -7,11 +7,13 @@ expected regret, the index-of-resolvability bound (the lab's reading of the pape
 the posterior predictive, all as exact finite sums.
 """
 
+from unlearnlab.universal.claims import CLAIMS
 from unlearnlab.universal.mixture import (
     bernoulli_kl,
     expected_regret,
     group_log_prior,
     group_probs,
+    log_ball_weight,
     log_mixture,
     posterior_predictive,
     regret_curve,
@@ -19,6 +21,7 @@ from unlearnlab.universal.mixture import (
 )
 
 __all__ = [
+    "CLAIMS",
     "group_log_prior",
     "group_probs",
     "bernoulli_kl",
@@ -27,4 +30,5 @@ __all__ = [
     "expected_regret",
     "regret_curve",
     "resolvability_bound",
+    "log_ball_weight",
 ]

@@ -29,6 +29,7 @@ from jax.scipy.special import gammaln, logsumexp
 
 from unlearnlab.lab.checks import (
     check_array,
+    check_in_range,
     check_index,
     check_int,
     check_nonempty,
@@ -45,6 +46,7 @@ __all__ = [
     "expected_regret",
     "regret_curve",
     "resolvability_bound",
+    "log_ball_weight",
     "bernoulli_kl",
 ]
 
@@ -487,3 +489,42 @@ def resolvability_bound(s0_idx, n, log_prior, p) -> jax.Array:
     n = jnp.asarray(n)
     f = jnp.vectorize(lambda m: _bound(s0_idx, m, jnp.asarray(log_prior), jnp.asarray(p)))
     return f(n)
+
+
+@jax.jit
+def _log_ball(s0_idx, eps, log_prior, p):
+    kl = _kl(p[s0_idx], p)
+    return logsumexp(jnp.where(kl <= eps, log_prior, -jnp.inf))
+
+
+def log_ball_weight(s0_idx, eps, log_prior, p) -> jax.Array:
+    """Log prior weight of the models within KL radius ``eps`` of the truth (the paper's *weight*).
+
+    .. math::
+
+        \\log W(\\varepsilon; s_0) = \\log \\sum_{s:\\,\\mathrm{KL}(p_{s_0}\\|p_s) \\le \\varepsilon} w(s),
+
+    a non-decreasing step function of :math:`\\varepsilon`, equal to :math:`\\log w(s_0)` at
+    :math:`\\varepsilon = 0` and to 0 once the ball holds every group.
+
+    Args:
+      s0_idx: integer index of the true group in ``[0, G)``.
+      eps: radius (nats) ``>= 0``, any shape.
+      log_prior: ``(G,)`` normalised log prior.
+      p: ``(G,)`` probabilities in (0, 1).
+
+    Returns:
+      :math:`\\log W` with the shape of ``eps``.
+
+    Raises:
+      ValueError: ``eps`` negative or not finite; the rest as :func:`resolvability_bound`.
+
+    References:
+      arXiv:2506.07661, abstract ("the weight of the hypothesis": the cumulative probability of the
+      models close to the truth in KL) [paper]; the exact form on this class is the lab's.
+    """
+    G = _check_groups(log_prior, p)
+    check_index("s0_idx", s0_idx, G, ndim=0)
+    check_in_range("eps", eps, 0.0, None)
+    f = jnp.vectorize(lambda e: _log_ball(s0_idx, e, jnp.asarray(log_prior), jnp.asarray(p)))
+    return f(jnp.asarray(eps, float))
