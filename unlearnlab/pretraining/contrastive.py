@@ -25,8 +25,10 @@ from unlearnlab.lab.checks import (
     check_int,
     check_nonnegative,
     check_positive,
+    check_probability,
     check_shape,
 )
+from unlearnlab.pretraining.factor import check_matrix
 
 __all__ = [
     "LinearRep",
@@ -101,15 +103,34 @@ def pair_nll(W, x, xp, s):
     """Mean negative log-likelihood of the pairs: ``BCE(sigmoid(f(x)^T f(x')), s)``, f = W^T x.
 
     Invariant under ``W -> W R`` for R in O(r) (it depends on W only through W W^T).
+
+    Raises:
+      ValueError: if ``W`` (d, r), ``x``/``xp`` (n, d) are not finite non-empty matrices of matching
+        shapes or ``s`` is not (n,) in [0, 1].
     """
+    _, r = check_matrix("W", W)
+    n, d = check_matrix("x", x)
+    check_array("xp", xp, ndim=2)
+    check_shape("xp", xp, (n, d))
+    if np.shape(W)[0] != d:
+        raise ValueError(f"`W` must have {d} rows (the columns of `x`); got shape {np.shape(W)}.")
+    check_array("s", s, ndim=1)
+    check_shape("s", s, (n,))
+    check_probability("s", s)
     logit = jnp.sum((x @ W) * (xp @ W), axis=-1)
     return optax.sigmoid_binary_cross_entropy(logit, s).mean()
 
 
 def rep_matrix(rep) -> jax.Array:
-    """The (d, r) matrix W of a :class:`LinearRep` state (``nnx.State`` from :func:`mle_contrastive`)."""
+    """The (d, r) matrix W of a :class:`LinearRep` state (``nnx.State`` from :func:`mle_contrastive`).
+
+    Raises:
+      ValueError: if the kernel of ``rep`` is not a finite (d, r) matrix.
+    """
     kernel = rep["linear"]["kernel"]
-    return getattr(kernel, "value", kernel)
+    W = getattr(kernel, "value", kernel)
+    check_array("rep", W, ndim=2)
+    return W
 
 
 def mle_contrastive(key, x, xp, s, r: int, steps: int, lr: float = 1e-2, mask=None):
@@ -141,14 +162,11 @@ def mle_contrastive(key, x, xp, s, r: int, steps: int, lr: float = 1e-2, mask=No
     References:
       Ge et al. (2024), contrastive instance of Algorithm 1 step 1 [reviews / reconstruction].
     """
-    check_array("x", x, ndim=2)
-    n, d = np.shape(x)
-    check_shape("xp", xp, (n, d))
+    n, d = check_matrix("x", x)
     check_array("xp", xp, ndim=2)
+    check_shape("xp", xp, (n, d))
     check_array("s", s, ndim=1)
     check_shape("s", s, (n,))
-    from unlearnlab.lab.checks import check_probability
-
     check_probability("s", s)
     r = check_int("r", r, min_value=1, max_value=d - 1)
     steps = check_int("steps", steps, min_value=1)
@@ -190,13 +208,15 @@ def fit_contrastive_erm(rep, X_lab, y_lab):
 
     Returns:
       (d,) linear predictor in x.
+
+    Raises:
+      ValueError: if ``rep`` is not a finite non-empty (d, r) matrix (or state holding one),
+        ``X_lab`` not (n_lab, d) with n_lab > r, or ``y_lab`` not finite (n_lab,).
     """
-    W = (
-        jnp.asarray(rep)
-        if isinstance(rep, (jax.Array, np.ndarray))
-        else jnp.asarray(rep_matrix(rep))
-    )
-    check_array("X_lab", X_lab, ndim=2)
+    W = rep if isinstance(rep, (jax.Array, np.ndarray)) else rep_matrix(rep)
+    check_matrix("rep", W)
+    W = jnp.asarray(W)
+    check_matrix("X_lab", X_lab)
     check_array("y_lab", y_lab, ndim=1)
     n_lab, d = np.shape(X_lab)
     check_shape("y_lab", y_lab, (n_lab,))
@@ -210,6 +230,16 @@ def fit_contrastive_erm(rep, X_lab, y_lab):
 
 
 def excess_risk_contrastive(w, W_star, beta):
-    """Exact excess squared risk of ``g(x) = w^T x`` downstream: ``||w - W* beta||^2`` (x ~ N(0, I))."""
+    """Exact excess squared risk of ``g(x) = w^T x`` downstream: ``||w - W* beta||^2`` (x ~ N(0, I)).
+
+    Raises:
+      ValueError: if ``W_star`` is not a finite (d, r) matrix with 1 <= r < d, or ``w`` (d,) or
+        ``beta`` (r,) are malformed.
+    """
+    d, r = _check_W(W_star)
+    check_array("w", w, ndim=1)
+    check_shape("w", w, (d,))
+    check_array("beta", beta, ndim=1)
+    check_shape("beta", beta, (r,))
     W = jnp.asarray(W_star)
     return jnp.sum((jnp.asarray(w) - W @ jnp.asarray(beta, W.dtype)) ** 2)

@@ -23,6 +23,7 @@ import numpy as np
 from unlearnlab.lab.checks import (
     check_array,
     check_int,
+    check_nonempty,
     check_nonnegative,
     check_positive,
     check_shape,
@@ -64,10 +65,17 @@ def check_rank(r, d: int) -> int:
     return r
 
 
+def check_matrix(name, M):
+    """``M`` finite, rank 2, with at least one row and one column; returns its shape."""
+    check_array(name, M, ndim=2)
+    check_nonempty(name, M, axis=0)
+    check_nonempty(name, M, axis=1)
+    return np.shape(M)
+
+
 def check_xy(X_lab, y_lab, d: int | None = None) -> tuple[int, int]:
     """``X_lab`` (n_lab, d) and ``y_lab`` (n_lab,), finite; returns ``(n_lab, d)``."""
-    check_array("X_lab", X_lab, ndim=2)
-    n_lab, dx = np.shape(X_lab)
+    n_lab, dx = check_matrix("X_lab", X_lab)
     if d is not None and dx != d:
         raise ValueError(f"`X_lab` must have shape (n_lab, {d}); got {np.shape(X_lab)}.")
     check_array("y_lab", y_lab, ndim=1)
@@ -75,14 +83,24 @@ def check_xy(X_lab, y_lab, d: int | None = None) -> tuple[int, int]:
     return n_lab, dx
 
 
-def check_factor_params(B, beta, sig_nu):
-    """``B`` (d, r) finite, ``beta`` (r,) finite, ``sig_nu >= 0``; returns ``(d, r)``."""
-    check_array("B", B, ndim=2)
-    d, r = np.shape(B)
+def check_factor_params(B, beta, sig_nu=None):
+    """``B`` (d, r) finite non-empty, ``beta`` (r,) finite, ``sig_nu >= 0``; returns ``(d, r)``."""
+    d, r = check_matrix("B", B)
     check_array("beta", beta, ndim=1)
     check_shape("beta", beta, (r,))
-    check_nonnegative("sig_nu", sig_nu)
+    if sig_nu is not None:
+        check_nonnegative("sig_nu", sig_nu)
     return d, r
+
+
+def check_n_wishart(name, n, k: int):
+    """A Wishart sample size ``n >= k`` (integer-valued; skipped when traced)."""
+    if not is_traced(n):
+        arr = np.asarray(n)
+        val = float(arr) if arr.shape == () and arr.dtype.kind in "iuf" else np.nan
+        if not (np.isfinite(val) and val == np.floor(val) and val >= k):
+            raise ValueError(f"`{name}` must be an integer >= {k}; got {n!r}.")
+    return n
 
 
 def sample_factor(key, n_samples: int, B, beta, sig_nu):
@@ -194,7 +212,7 @@ def second_moment(X_unlab):
     Returns:
       (d, d) second-moment matrix.
     """
-    check_array("X_unlab", X_unlab, ndim=2)
+    check_matrix("X_unlab", X_unlab)
     X = jnp.asarray(X_unlab)
     return X.T @ X / X.shape[0]
 
@@ -269,8 +287,8 @@ def posterior_features(B_hat, X, noise_var=1.0):
     References:
       Tipping & Bishop (1999), eq. (Appendix A, posterior mean of the latent variables).
     """
-    check_array("B_hat", B_hat, ndim=2)
-    check_array("X", X, ndim=2)
+    check_matrix("B_hat", B_hat)
+    check_matrix("X", X)
     if np.shape(X)[1] != np.shape(B_hat)[0]:
         raise ValueError(f"`X` must have {np.shape(B_hat)[0]} columns; got shape {np.shape(X)}.")
     check_positive("noise_var", noise_var)
@@ -332,8 +350,7 @@ def erm_on_features(B_hat, X_lab, y_lab, noise_var=1.0, ridge=0.0):
     References:
       Ge et al. (2024), Algorithm 1 step 2 with Psi = linear maps of E[z|x] [reconstruction].
     """
-    check_array("B_hat", B_hat, ndim=2)
-    d, r = np.shape(B_hat)
+    d, r = check_matrix("B_hat", B_hat)
     n_lab, _ = check_xy(X_lab, y_lab, d)
     check_positive("noise_var", noise_var)
     check_nonnegative("ridge", ridge)
@@ -361,7 +378,7 @@ def erm_on_features_moments(B_hat, Sxx, sxy, noise_var=1.0, ridge=0.0):
     Returns:
       (d,) linear predictor.
     """
-    check_array("B_hat", B_hat, ndim=2)
+    check_matrix("B_hat", B_hat)
     _check_moments(Sxx, sxy, np.shape(B_hat)[0])
     check_positive("noise_var", noise_var)
     check_nonnegative("ridge", ridge)
@@ -453,9 +470,16 @@ def fit_supervised_ols(X_lab, y_lab, ridge=0.0):
 
 
 def fit_supervised_ols_moments(Sxx, sxy, ridge=0.0):
-    """:func:`fit_supervised_ols` from the labeled moments ``Sxx = X^T X/n``, ``sxy = X^T y/n``."""
+    """:func:`fit_supervised_ols` from the labeled moments ``Sxx = X^T X/n``, ``sxy = X^T y/n``.
+
+    Raises:
+      ValueError: if ``Sxx`` is not PSD (positive definite when ``ridge = 0``), ``sxy`` is not (d,),
+        or ``ridge < 0``.
+    """
     _check_moments(Sxx, sxy)
     check_nonnegative("ridge", ridge)
+    if not is_traced(ridge) and float(ridge) == 0.0:
+        check_sym_matrix("Sxx", Sxx, definite="pd")
     return _solve_pd(jnp.asarray(Sxx), jnp.asarray(sxy), ridge)
 
 
@@ -485,14 +509,25 @@ def sample_lab_moments(key, n_lab: int, B, beta, sig_nu):
 
     Returns:
       ``(Sxx, sxy)`` with shapes (d, d) and (d,).
+
+    Raises:
+      ValueError: if ``n_lab`` is not an integer >= d + 1, ``sig_nu <= 0`` or ``B``/``beta`` are
+        malformed.
     """
     check_positive("sig_nu", sig_nu)
+    d, _ = check_factor_params(B, beta, sig_nu)
+    check_n_wishart("n_lab", n_lab, d + 1)
     S = sample_cov_wishart(key, n_lab, joint_cov(B, beta, sig_nu))
     return S[:-1, :-1], S[:-1, -1]
 
 
 def w_star(B, beta):
-    """Bayes predictor ``w* = Sigma_x^{-1} B beta = B (I_r + B^T B)^{-1} beta`` (Woodbury), (d,)."""
+    """Bayes predictor ``w* = Sigma_x^{-1} B beta = B (I_r + B^T B)^{-1} beta`` (Woodbury), (d,).
+
+    Raises:
+      ValueError: if ``B`` is not a finite non-empty (d, r) matrix or ``beta`` not finite (r,).
+    """
+    check_factor_params(B, beta)
     B = jnp.asarray(B)
     r = B.shape[1]
     return B @ jnp.linalg.solve(jnp.eye(r, dtype=B.dtype) + B.T @ B, jnp.asarray(beta, B.dtype))
@@ -543,7 +578,9 @@ def risk_linear_factor(w, B, beta, sig_nu):
     return excess_risk_linear(w, B, beta, sig_nu) + sigma_eff2(B, beta, sig_nu)
 
 
-def _check_n(name, n_lab, k):
+def _check_n(name, n_lab, k, sig_eff2):
+    k = check_int(name, k, min_value=1)
+    check_nonnegative("sig_eff2", sig_eff2)
     if not is_traced(n_lab) and not np.all(np.asarray(n_lab, float) > k + 1):
         raise ValueError(f"`n_lab` must be > {name} + 1 = {k + 1}; got {n_lab!r}.")
 
@@ -557,10 +594,14 @@ def theory_ols(n_lab, d, sig_eff2):
     Returns:
       array shaped like ``n_lab``.
 
+    Raises:
+      ValueError: if ``d`` is not an integer >= 1, ``n_lab <= d + 1`` or ``sig_eff2`` is negative
+        or not finite.
+
     References:
       Classical: E[(X^T X)^{-1}] = Sigma^{-1} / (n - d - 1) for Gaussian X (inverse Wishart mean).
     """
-    _check_n("d", n_lab, d)
+    _check_n("d", n_lab, d, sig_eff2)
     n = jnp.asarray(n_lab, jnp.result_type(float))
     return sig_eff2 * d / (n - d - 1)
 
@@ -570,8 +611,12 @@ def theory_pretrain_oracle(n_lab, r, sig_eff2):
 
     Well-specified regression on r Gaussian features ``E[z|x]`` with residual variance
     ``sigma_eff^2`` independent of x [derived].
+
+    Raises:
+      ValueError: if ``r`` is not an integer >= 1, ``n_lab <= r + 1`` or ``sig_eff2`` is negative
+        or not finite.
     """
-    _check_n("r", n_lab, r)
+    _check_n("r", n_lab, r, sig_eff2)
     n = jnp.asarray(n_lab, jnp.result_type(float))
     return sig_eff2 * r / (n - r - 1)
 
@@ -620,8 +665,18 @@ def simulate_factor_excess(key, n_lab, n_unlab, B, beta, sig_nu, r: int, noise_v
 
     Returns:
       dict ``{"ols", "pretrain", "oracle"}`` of scalar excess risks.
+
+    Raises:
+      ValueError: if ``n_lab`` is not an integer >= d + 1, ``n_unlab`` not an integer >= d (or
+        ``inf``), ``r`` not in [1, d), ``noise_var <= 0``, ``sig_nu <= 0`` or ``B``/``beta`` malformed.
     """
-    check_factor_params(B, beta, sig_nu)
+    d, _ = check_factor_params(B, beta, sig_nu)
+    check_positive("sig_nu", sig_nu)
+    check_n_wishart("n_lab", n_lab, d + 1)
+    if not is_traced(n_unlab) and not np.isposinf(np.asarray(n_unlab, float)).all():
+        check_n_wishart("n_unlab", n_unlab, d)
+    r = check_rank(r, d)
+    check_positive("noise_var", noise_var)
     B = jnp.asarray(B)
     d = B.shape[0]
     dt = B.dtype

@@ -21,7 +21,16 @@ import numpy as np
 import optax
 
 from unlearnlab.fewshot.gem import GEMState, gem_layer
-from unlearnlab.lab.checks import check_array, check_int, check_positive, check_shape, is_traced
+from unlearnlab.lab.checks import (
+    check_array,
+    check_int,
+    check_labels,
+    check_nonnegative,
+    check_positive,
+    check_shape,
+    is_traced,
+)
+from unlearnlab.pretraining.factor import check_matrix
 
 __all__ = [
     "sample_gmm_k",
@@ -38,15 +47,18 @@ __all__ = [
 ]
 
 
-def _check_labels_of_z(labels_of_z, K):
+def _check_labels_of_z(labels_of_z, K, n_classes=None):
+    # a label per component, in [0, n_classes) (default n_classes = K: at most K distinct labels)
     check_array("labels_of_z", labels_of_z, ndim=1, finite=False)
     check_shape("labels_of_z", labels_of_z, (K,))
-    if not is_traced(labels_of_z):
-        arr = np.asarray(labels_of_z)
-        if arr.dtype.kind not in "iu":
-            raise ValueError(f"`labels_of_z` must hold integers; got dtype {arr.dtype}.")
-        if arr.size and arr.min() < 0:
-            raise ValueError("`labels_of_z` must be >= 0.")
+    check_labels("labels_of_z", labels_of_z, K if n_classes is None else n_classes)
+
+
+def _check_points(name, X, d):
+    # (n, d) finite points, n >= 1, columns matching the means
+    _, dx = check_matrix(name, X)
+    if dx != d:
+        raise ValueError(f"`{name}` must have {d} columns; got shape {np.shape(X)}.")
 
 
 def sample_gmm_k(key, n_samples: int, means, labels_of_z):
@@ -56,14 +68,17 @@ def sample_gmm_k(key, n_samples: int, means, labels_of_z):
       key: PRNG key.
       n_samples: number of samples (>= 1).
       means: (K, d) component means u_k.
-      labels_of_z: (K,) int label of each component.
+      labels_of_z: (K,) int label of each component, in [0, K).
 
     Returns:
       ``(X, z, y)``: (n_samples, d) inputs, (n_samples,) components, (n_samples,) labels.
+
+    Raises:
+      ValueError: if ``n_samples < 1``, ``means`` is not a finite non-empty (K, d) matrix or
+        ``labels_of_z`` is not (K,) integers in [0, K).
     """
     n_samples = check_int("n_samples", n_samples, min_value=1)
-    check_array("means", means, ndim=2)
-    K, d = np.shape(means)
+    K, d = check_matrix("means", means)
     _check_labels_of_z(labels_of_z, K)
     means = jnp.asarray(means)
     kz, kx = jax.random.split(key)
@@ -85,9 +100,13 @@ def kmeanspp_init(key, X, K: int):
     Returns:
       (K, d) initial centres (rows of X).
 
+    Raises:
+      ValueError: if ``X`` is not a finite non-empty (n, d) matrix or ``K`` not an integer in [2, n].
+
     References:
       Arthur & Vassilvitskii (2007), "k-means++", Sec. 2.2.
     """
+    _check_em(X, K, 1)
     X = jnp.asarray(X)
     n = X.shape[0]
     keys = jax.random.split(key, K)
@@ -120,8 +139,7 @@ def _em_from(means0, X, iters: int):
 
 
 def _check_em(X, K, iters):
-    check_array("X", X, ndim=2)
-    n = np.shape(X)[0]
+    n, _ = check_matrix("X", X)
     K = check_int("K", K, min_value=2)
     if K > n:
         raise ValueError(f"`K` must be <= n_samples = {n}; got {K}.")
@@ -152,6 +170,10 @@ def em_gmm(key, X, K: int, iters: int):
     Returns:
       (K, d) estimated means (in k-means++ order; identifiable up to a permutation).
 
+    Raises:
+      ValueError: if ``X`` is not a finite non-empty (n, d) matrix, ``K`` not in [2, n] or
+        ``iters < 1``.
+
     References:
       Dempster, Laird & Rubin (1977); Ge et al. (2024) Sec. 5 (MLE step, approximated by EM)
       [reconstruction].
@@ -169,8 +191,12 @@ def em_gmm_from(means0, X, iters: int):
 
     Returns:
       (K, d) means.
+
+    Raises:
+      ValueError: if ``means0`` or ``X`` is not a finite non-empty matrix, their columns differ,
+        K is not in [2, n] or ``iters < 1``.
     """
-    check_array("means0", means0, ndim=2)
+    check_matrix("means0", means0)
     K, _ = _check_em(X, np.shape(means0)[0], iters)
     if np.shape(means0)[1] != np.shape(X)[1]:
         raise ValueError(f"`means0` must have {np.shape(X)[1]} columns; got {np.shape(means0)}.")
@@ -179,7 +205,14 @@ def em_gmm_from(means0, X, iters: int):
 
 
 def assign_clusters(means_hat, X):
-    """Hard assignment ``argmin_k ||x - u_k||`` (the MAP cluster under equal weights), (n,) int."""
+    """Hard assignment ``argmin_k ||x - u_k||`` (the MAP cluster under equal weights), (n,) int.
+
+    Raises:
+      ValueError: if ``means_hat`` (K, d) or ``X`` (n, d) is not a finite non-empty matrix or
+        their columns differ.
+    """
+    _, d = check_matrix("means_hat", means_hat)
+    _check_points("X", X, d)
     return jnp.argmin(_sq_dists(jnp.asarray(X), jnp.asarray(means_hat)), axis=-1)
 
 
@@ -195,20 +228,35 @@ def fit_cluster_labels(means_hat, X_lab, y_lab, n_classes: int):
 
     Returns:
       (K,) int table ``cluster -> label``.
+
+    Raises:
+      ValueError: if the matrices are malformed, ``n_classes < 2`` or ``y_lab`` is not (n_lab,)
+        integers in [0, n_classes).
     """
-    check_array("means_hat", means_hat, ndim=2)
-    check_array("X_lab", X_lab, ndim=2)
-    check_array("y_lab", y_lab, ndim=1, finite=False)
-    check_shape("y_lab", y_lab, (np.shape(X_lab)[0],))
+    K, d = check_matrix("means_hat", means_hat)
+    _check_points("X_lab", X_lab, d)
     n_classes = check_int("n_classes", n_classes, min_value=2)
-    K = np.shape(means_hat)[0]
+    check_labels("y_lab", y_lab, n_classes, n=np.shape(X_lab)[0])
     c = assign_clusters(means_hat, X_lab)
     counts = jnp.zeros((K, n_classes)).at[c, jnp.asarray(y_lab)].add(1.0)
     return jnp.argmax(counts, axis=-1)
 
 
 def predict_gmm(means_hat, table, X):
-    """Prediction of the pretrained model: ``table[argmin_k ||x - u_k||]``, (n,) int."""
+    """Prediction of the pretrained model: ``table[argmin_k ||x - u_k||]``, (n,) int.
+
+    Raises:
+      ValueError: if ``means_hat`` (K, d) or ``X`` (n, d) is malformed or ``table`` is not (K,)
+        non-negative integers.
+    """
+    K, d = check_matrix("means_hat", means_hat)
+    check_array("table", table, ndim=1, finite=False)
+    check_shape("table", table, (K,))
+    if not is_traced(table):
+        arr = np.asarray(table)
+        if arr.dtype.kind not in "iu" or arr.min() < 0:
+            raise ValueError("`table` must hold non-negative integer labels.")
+    _check_points("X", X, d)
     return jnp.asarray(table)[assign_clusters(means_hat, X)]
 
 
@@ -225,13 +273,17 @@ def fit_supervised_logreg(
 
     Returns:
       (d + 1, n_classes) parameters (last row: intercept).
+
+    Raises:
+      ValueError: if ``X_lab`` is malformed, ``y_lab`` not (n_lab,) integers in [0, n_classes),
+        ``n_classes < 2``, ``steps < 1``, ``lr <= 0`` or ``l2 < 0``.
     """
-    check_array("X_lab", X_lab, ndim=2)
-    check_array("y_lab", y_lab, ndim=1, finite=False)
-    check_shape("y_lab", y_lab, (np.shape(X_lab)[0],))
+    check_matrix("X_lab", X_lab)
     n_classes = check_int("n_classes", n_classes, min_value=2)
+    check_labels("y_lab", y_lab, n_classes, n=np.shape(X_lab)[0])
     steps = check_int("steps", steps, min_value=1)
     check_positive("lr", lr)
+    check_nonnegative("l2", l2)
     X = jnp.asarray(X_lab)
     Xa = jnp.concatenate([X, jnp.ones((X.shape[0], 1), X.dtype)], axis=1)
     y = jnp.asarray(y_lab)
@@ -254,14 +306,35 @@ def fit_supervised_logreg(
 
 
 def predict_logreg(W, X):
-    """Labels of the logistic-regression baseline, (n,) int."""
+    """Labels of the logistic-regression baseline, (n,) int.
+
+    Raises:
+      ValueError: if ``W`` is not a finite (d + 1, C) matrix with C >= 2 or ``X`` not a finite
+        non-empty (n, d) matrix.
+    """
+    _, d = check_matrix("X", X)
+    d1, c = check_matrix("W", W)
+    if d1 != d + 1 or c < 2:
+        raise ValueError(
+            f"`W` must have shape (d + 1, C) = ({d + 1}, C) with C >= 2 (`X` has d = {d} columns); "
+            f"got {np.shape(W)}."
+        )
     X = jnp.asarray(X)
     Xa = jnp.concatenate([X, jnp.ones((X.shape[0], 1), X.dtype)], axis=1)
     return jnp.argmax(Xa @ jnp.asarray(W), axis=-1)
 
 
 def bayes_predict_gmm(means, labels_of_z, X, n_classes: int):
-    """Bayes rule with the true means: ``argmax_y sum_{k: label(k) = y} exp(-||x - u_k||^2 / 2)``."""
+    """Bayes rule with the true means: ``argmax_y sum_{k: label(k) = y} exp(-||x - u_k||^2 / 2)``.
+
+    Raises:
+      ValueError: if ``means`` (K, d) or ``X`` (n, d) is malformed, ``n_classes < 2`` or
+        ``labels_of_z`` is not (K,) integers in [0, n_classes).
+    """
+    K, d = check_matrix("means", means)
+    n_classes = check_int("n_classes", n_classes, min_value=2)
+    _check_labels_of_z(labels_of_z, K, n_classes)
+    _check_points("X", X, d)
     logp = -0.5 * _sq_dists(jnp.asarray(X), jnp.asarray(means))  # (n, K)
     onehot = jax.nn.one_hot(jnp.asarray(labels_of_z), n_classes, dtype=logp.dtype)  # (K, C)
     score = jax.nn.logsumexp(logp[:, :, None] + jnp.log(jnp.maximum(onehot, 0.0))[None], axis=1)
@@ -276,10 +349,13 @@ def bayes_error_gmm(key, means, labels_of_z, n_test: int):
 
     Returns:
       scalar in [0, 1].
+
+    Raises:
+      ValueError: if ``n_test < 1``, ``means`` is malformed or ``labels_of_z`` is not (K,)
+        integers in [0, K).
     """
     n_test = check_int("n_test", n_test, min_value=1)
-    check_array("means", means, ndim=2)
-    K = np.shape(means)[0]
+    K, _ = check_matrix("means", means)
     _check_labels_of_z(labels_of_z, K)
     n_classes = int(np.max(np.asarray(labels_of_z))) + 1 if not is_traced(labels_of_z) else K
     X, _, y = sample_gmm_k(key, n_test, means, labels_of_z)
