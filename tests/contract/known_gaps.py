@@ -175,18 +175,6 @@ MISSING_CASES = frozenset(
 
 KNOWN_FAILING = frozenset(
     {
-        "unlearnlab.calibration.apply_histogram_binning",
-        "unlearnlab.calibration.apply_histogram_binning_classwise",
-        "unlearnlab.calibration.apply_isotonic",
-        "unlearnlab.calibration.apply_isotonic_classwise",
-        "unlearnlab.calibration.apply_matrix_scaling",
-        "unlearnlab.calibration.apply_top_label_binning",
-        "unlearnlab.calibration.apply_vector_scaling",
-        "unlearnlab.calibration.fit_histogram_binning_classwise",
-        "unlearnlab.calibration.hcal_bound",
-        "unlearnlab.calibration.hcal_loss",
-        "unlearnlab.calibration.init_mono_mlp",
-        "unlearnlab.calibration.top_label",
         "unlearnlab.selective_labels.attenuated_coefficients",
         "unlearnlab.selective_labels.conditioned_gaussian",
         "unlearnlab.selective_labels.heckman_loglik",

@@ -2,6 +2,7 @@
 and matrix scaling.
 
 Which ones preserve the argmax:
+
 * temperature scaling -- **yes** (a positive rescaling of the logits);
 * top-label histogram binning (:func:`apply_top_label_binning`) -- **no**: the top probability is
   replaced by its bin's accuracy and may fall below the (rescaled) runner-up, which then becomes the
@@ -25,6 +26,53 @@ import optax
 
 from unlearnlab.lab import checks as V
 from unlearnlab.lab.checks import check_array, check_int, is_traced
+
+
+def _check_scores(name, x, *, ndim=None):
+    """Boundary check of scores/probabilities fed to a fitted map: finite, in [0, 1], non-empty."""
+    check_array(name, x, ndim=ndim)
+    V.check_nonempty(name, x)
+    V.check_probability(name, x)
+
+
+def _check_class_probs(name, probs, n_classes=None):
+    """``probs`` (N, C): finite, entries in [0, 1], N >= 1, C = ``n_classes`` if given."""
+    _check_scores(name, probs, ndim=2)
+    if n_classes is not None and np.shape(probs)[1] != n_classes:
+        raise ValueError(
+            f"`{name}` must have {n_classes} columns (one per fitted class map); "
+            f"got shape {np.shape(probs)}."
+        )
+
+
+def _check_knots(x_name, x, y_name, y, ndim):
+    """Isotonic knots: finite, same shape, non-empty, ``x`` non-decreasing along the last axis."""
+    check_array(x_name, x, ndim=ndim)
+    check_array(y_name, y, ndim=ndim)
+    if np.shape(x) != np.shape(y):
+        raise ValueError(
+            f"`{x_name}` and `{y_name}` must have the same shape; got {np.shape(x)} and {np.shape(y)}."
+        )
+    if np.size(x) == 0:
+        raise ValueError(f"`{x_name}` must be non-empty; got shape {np.shape(x)}.")
+    if np.any(np.diff(np.asarray(x), axis=-1) < 0):
+        raise ValueError(f"`{x_name}` must be non-decreasing (sorted scores of a fit).")
+
+
+def _check_affine(name, params, logits, a_ndim):
+    """Vector/matrix scaling parameters ``(a or A, b)`` and ``logits`` (N, C)."""
+    V.check_tree_finite(name, params)
+    if not isinstance(params, (tuple, list)) or len(params) != 2:
+        raise ValueError(f"`{name}` must be a pair (scale, bias); got {type(params).__name__}.")
+    check_array("logits", logits, ndim=2)
+    V.check_nonempty("logits", logits)
+    c = np.shape(logits)[1]
+    want = (c,) * a_ndim
+    if np.shape(params[0]) != want or np.shape(params[1]) != (c,):
+        raise ValueError(
+            f"`{name}` must hold a scale of shape {want} and a bias of shape ({c},) for C = {c} "
+            f"classes; got {np.shape(params[0])} and {np.shape(params[1])}."
+        )
 
 __all__ = [
     "fit_temperature",
@@ -170,7 +218,7 @@ def apply_histogram_binning(edges, values, conf):
     """The binned value of each score: ``values[bin(conf)]`` (bins ``[e_b, e_{b+1})``, last closed).
 
     Raises: ValueError: ``edges`` not a finite non-decreasing (B+1,) array with B >= 1; ``values``
-    not a (B,) array in [0, 1]; ``conf`` not finite in [0, 1] (concrete inputs only).
+    not a (B,) array in [0, 1]; ``conf`` empty or not finite in [0, 1] (concrete inputs only).
     """
     if not is_traced(edges) and not is_traced(values):
         check_array("edges", edges, ndim=1)
@@ -186,6 +234,8 @@ def apply_histogram_binning(edges, values, conf):
         V.check_probability("values", values)
     if not is_traced(conf):
         V.check_probability("conf", conf)
+        if np.size(conf) == 0:
+            raise ValueError("`conf` must be non-empty.")
     return jnp.asarray(values)[_edge_index(edges, conf)]
 
 
@@ -195,7 +245,13 @@ def apply_top_label_binning(edges, values, probs):
 
     NOT order-preserving in general: :math:`v` can fall below the rescaled runner-up, which then
     becomes the argmax of the output row.
+
+    Raises:
+      ValueError: ``edges``/``values`` as in :func:`apply_histogram_binning`; ``probs`` not a
+        non-empty finite (N, C) array in [0, 1] (concrete inputs only).
     """
+    if not is_traced(probs):
+        _check_class_probs("probs", probs)
     top = jnp.max(probs, axis=1, keepdims=True)
     v = apply_histogram_binning(edges, values, top[:, 0])[:, None]
     is_top = jnp.arange(probs.shape[1])[None, :] == jnp.argmax(probs, axis=1)[:, None]
@@ -211,7 +267,14 @@ def apply_top_label_binning(edges, values, probs):
 def fit_histogram_binning_classwise(
     probs, labels, *, n_bins: int = 15, scheme: str = "equal_width"
 ):
-    """One-vs-rest histogram binning per class (vmapped). Returns ``(edges (C, n_B+1), values (C, n_B))``."""
+    """One-vs-rest histogram binning per class (vmapped). Returns ``(edges (C, n_B+1), values (C, n_B))``.
+
+    Raises:
+      ValueError: ``probs``/``labels`` malformed (rows on the simplex, labels in [0, C));
+        ``n_bins`` < 1; unknown ``scheme``.
+    """
+    n_bins = V.check_int("n_bins", n_bins, min_value=1)
+    V.check_choice("scheme", scheme, ("equal_width", "equal_mass"))
     if not is_traced(probs):
         V.check_probs_labels(probs, labels)
     onehot = jax.nn.one_hot(labels, probs.shape[1], dtype=probs.dtype)
@@ -221,7 +284,29 @@ def fit_histogram_binning_classwise(
 
 
 def apply_histogram_binning_classwise(edges, values, probs):
-    """Apply per-class binning and renormalise rows (NOT order-preserving)."""
+    """Apply per-class binning and renormalise rows (NOT order-preserving).
+
+    Raises:
+      ValueError: ``edges`` not a finite (C, B+1) array non-decreasing along rows; ``values`` not a
+        (C, B) array in [0, 1]; ``probs`` not a non-empty finite (N, C) array in [0, 1] (concrete
+        inputs only).
+    """
+    if not (is_traced(edges) or is_traced(values)):
+        check_array("edges", edges, ndim=2)
+        V.check_nonempty("edges", edges)
+        check_array("values", values, ndim=2)
+        if np.shape(edges)[1] < 2 or np.any(np.diff(np.asarray(edges), axis=1) < 0):
+            raise ValueError(
+                f"`edges` must be non-decreasing along rows with >= 2 entries; got {np.shape(edges)}."
+            )
+        if np.shape(values) != (np.shape(edges)[0], np.shape(edges)[1] - 1):
+            raise ValueError(
+                f"`values` must have shape (C, B) = {(np.shape(edges)[0], np.shape(edges)[1] - 1)}; "
+                f"got {np.shape(values)}."
+            )
+        V.check_probability("values", values)
+    if not is_traced(probs):
+        _check_class_probs("probs", probs, np.shape(edges)[0])
     out = jax.vmap(apply_histogram_binning, in_axes=(0, 0, 1), out_axes=1)(edges, values, probs)
     return _renormalise(out)
 
@@ -305,7 +390,18 @@ def fit_isotonic(scores, targets, weights=None):
 
 
 def apply_isotonic(x_knots, y_knots, scores):
-    """Evaluate a fitted isotonic map: linear interpolation between knots, constant outside."""
+    """Evaluate a fitted isotonic map: linear interpolation between knots, constant outside.
+
+    Raises:
+      ValueError: ``x_knots``/``y_knots`` not finite 1-D arrays of one non-zero length, or
+        ``x_knots`` decreasing somewhere; ``scores`` empty or not finite (concrete inputs only).
+    """
+    if not (is_traced(x_knots) or is_traced(y_knots)):
+        _check_knots("x_knots", x_knots, "y_knots", y_knots, 1)
+    if not is_traced(scores):
+        V.check_finite("scores", scores)
+        if np.size(scores) == 0:
+            raise ValueError("`scores` must be non-empty.")
     return jnp.interp(scores, x_knots, y_knots)
 
 
@@ -322,7 +418,16 @@ def fit_isotonic_classwise(probs, labels):
 
 
 def apply_isotonic_classwise(x_knots, y_knots, probs):
-    """Apply per-class isotonic maps and renormalise rows (NOT order-preserving)."""
+    """Apply per-class isotonic maps and renormalise rows (NOT order-preserving).
+
+    Raises:
+      ValueError: ``x_knots``/``y_knots`` not finite (C, K) arrays with ``x_knots`` sorted along
+        rows; ``probs`` not a non-empty finite (N, C) array in [0, 1] (concrete inputs only).
+    """
+    if not (is_traced(x_knots) or is_traced(y_knots)):
+        _check_knots("x_knots", x_knots, "y_knots", y_knots, 2)
+    if not is_traced(probs):
+        _check_class_probs("probs", probs, np.shape(x_knots)[0])
     out = jax.vmap(apply_isotonic, in_axes=(0, 0, 1), out_axes=1)(x_knots, y_knots, probs)
     return _renormalise(out)
 
@@ -347,7 +452,14 @@ def _lbfgs_nll(params, apply, logits, labels, iters):
 
 
 def apply_vector_scaling(ab, logits):
-    """Vector scaling logits :math:`a\\odot z+b` (softmax them). NOT order-preserving."""
+    """Vector scaling logits :math:`a\\odot z+b` (softmax them). NOT order-preserving.
+
+    Raises:
+      ValueError: ``ab`` not a finite pair of (C,) arrays; ``logits`` not a non-empty finite
+        (N, C) array (concrete inputs only).
+    """
+    if not (is_traced(logits) or any(is_traced(x) for x in jax.tree_util.tree_leaves(ab))):
+        _check_affine("ab", ab, logits, 1)
     a, b = ab
     return a * logits + b
 
@@ -368,7 +480,14 @@ def fit_vector_scaling(logits, labels, *, iters: int = 100):
 
 
 def apply_matrix_scaling(Ab, logits):
-    """Matrix scaling logits :math:`zA^\\top+b`. NOT order-preserving."""
+    """Matrix scaling logits :math:`zA^\\top+b`. NOT order-preserving.
+
+    Raises:
+      ValueError: ``Ab`` not a finite pair of a (C, C) and a (C,) array; ``logits`` not a
+        non-empty finite (N, C) array (concrete inputs only).
+    """
+    if not (is_traced(logits) or any(is_traced(x) for x in jax.tree_util.tree_leaves(Ab))):
+        _check_affine("Ab", Ab, logits, 2)
     A, b = Ab
     return logits @ A.T + b
 

@@ -255,6 +255,10 @@ def hcal_loss(
     Returns:
       scalar in [0, 1], differentiable in ``probs`` almost everywhere.
 
+    Raises:
+      ValueError: malformed ``probs``/``labels``; ``window`` not even in [2, N*C); ``n_groups`` < 1;
+        ``eps`` negative or not finite; unknown ``weighting`` or ``sort`` (concrete inputs only).
+
     References: official code ``loss/hCalib.py`` (``hcalibration``, ``hcalib_subfunc``).
     """
     if not is_traced(probs):
@@ -262,8 +266,7 @@ def hcal_loss(
         window = _check_window(window, n * c)
         check_int("n_groups", n_groups, min_value=1)
         if not is_traced(eps):
-            if not float(eps) >= 0:
-                raise ValueError(f"`eps` must be >= 0; got {eps}.")
+            V.check_nonnegative("eps", eps)
         if weighting not in WEIGHTINGS:
             raise ValueError(f"`weighting` must be one of {WEIGHTINGS}; got {weighting!r}.")
         _check_sort(sort)
@@ -302,11 +305,15 @@ def hcal_bound(n_events: int, window: int, delta: float, union: bool = True) -> 
     Returns:
       float h.
 
+    Raises:
+      ValueError: ``n_events`` < 1; ``window`` not an even integer in [2, ``n_events``) (the
+        window convention of :func:`hcal_loss`); ``delta`` outside (0, 1).
+
     References: Hoeffding (1963), Thm 2, with negative association within a sample (Dubhashi &
     Ranjan 1998); "h-calibration" bound reconstructed (spec §2).
     """
     n_events = check_int("n_events", n_events, min_value=1)
-    window = check_int("window", window, min_value=0)
+    window = _check_window(window, n_events)
     check_probability("delta", delta, open_interval=True)
     k = n_events if union else 1
     return math.sqrt(math.log(2.0 * k / delta) / (2.0 * (window + 1)))

@@ -358,14 +358,21 @@ def init_mono_mlp(
     grid and normalisation. The map is the identity at initialisation.
 
     Args:
-      key: PRNG key for the hidden layers' initialisation. hidden: hidden widths. n_quad:
-      Gauss--Legendre nodes per grid cell. n_grid: grid cells on [lo, 0]. lo: lower end of the grid
-      in :math:`\\ell`. mu, sigma: input normalisation :math:`\\bar\\ell=(\\ell-\\mu)/\\sigma`
-      (calibration-set mean/std of all :math:`\\ell`, set by :func:`~unlearnlab.calibration.fit_hcal`).
+      key: PRNG key for the hidden layers' initialisation.
+      hidden: hidden widths.
+      n_quad: Gauss--Legendre nodes per grid cell.
+      n_grid: grid cells on [lo, 0].
+      lo: lower end of the grid in :math:`\\ell`.
+      mu, sigma: input normalisation :math:`\\bar\\ell=(\\ell-\\mu)/\\sigma` (calibration-set
+        mean/std of all :math:`\\ell`, set by :func:`~unlearnlab.calibration.fit_hcal`).
 
     Returns:
       ``{"mlp": nnx.State, "grid": (n_grid+1,), "nodes": (n_quad,), "weights": (n_quad,),
       "mu": (), "sigma": ()}`` -- only ``"mlp"`` is trained.
+
+    Raises:
+      ValueError: empty or non-positive ``hidden``; ``n_quad`` or ``n_grid`` < 1; ``sigma`` not a
+        finite positive scalar; ``lo`` not finite and < 0; ``mu`` not finite.
     """
     hidden = tuple(int(h) for h in hidden)
     if not hidden or min(hidden) < 1:
@@ -373,6 +380,8 @@ def init_mono_mlp(
     n_quad = check_int("n_quad", n_quad, min_value=1)
     n_grid = check_int("n_grid", n_grid, min_value=1)
     check_positive("sigma", sigma)
+    V.check_in_range("lo", lo, hi=0.0, hi_open=True)
+    V.check_finite("mu", mu)
     mlp = nnx.state(MonoIntegrand(hidden, rngs=nnx.Rngs(params=key)), nnx.Param)
     nodes, weights = np.polynomial.legendre.leggauss(n_quad)
     grid = (np.linspace(lo, 0.0, n_grid + 1) - mu) / sigma

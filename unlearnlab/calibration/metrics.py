@@ -8,6 +8,7 @@ Notation: ``conf`` :math:`f_i\\in[0,1]` (a predicted probability of an event), `
 :math:`y_i=\\mathbb 1[\\arg\\max_c\\hat p_{ic}=Y_i]`.
 
 Binning (``scheme``):
+
 * ``"equal_width"``: bin :math:`b=\\min(\\lfloor f n_B\\rfloor, n_B-1)`, i.e. bins
   :math:`[b/n_B,(b+1)/n_B)` with the last one closed;
 * ``"equal_mass"``: bins by **rank** -- the sample of rank :math:`k` (stable sort of ``conf``) goes to
@@ -28,6 +29,7 @@ from functools import partial
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from unlearnlab.lab import checks as V
 from unlearnlab.lab.checks import check_array, check_int, check_positive, is_traced
@@ -57,7 +59,16 @@ def top_label(probs, labels):
     ``argmax`` is the first maximising class (NumPy's and JAX's convention). It is computed without
     an argmax reduction (slow on XLA:CPU): the label is the first maximiser iff
     :math:`p_{iy_i}=\max_c p_{ic}` and no class :math:`c<y_i` attains the maximum.
+
+    Raises:
+      ValueError: ``probs`` not a non-empty finite (N, C) array in [0, 1]; ``labels`` not N
+        integers in [0, C) (concrete inputs only; rows need not sum to one).
     """
+    if not is_traced(probs):
+        check_array("probs", probs, ndim=2)
+        V.check_nonempty("probs", probs)
+        V.check_probability("probs", probs)
+        V.check_labels("labels", labels, np.shape(probs)[1], n=np.shape(probs)[0])
     conf = jnp.max(probs, axis=1)
     labels = jnp.asarray(labels)
     n_classes = probs.shape[1]
