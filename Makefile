@@ -59,5 +59,17 @@ format: $(STAMP)
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
+# docs: the Sphinx site into docs/_build/html, warnings as errors, nitpicky cross-references,
+# then an internal link check of the built HTML (links, images, anchors)
+DOCS_STAMP := $(VENV)/.docs-installed
+$(DOCS_STAMP): $(STAMP) pyproject.toml
+	$(PY) -m pip install --quiet -e '.[docs]'
+	touch $(DOCS_STAMP)
+
+.PHONY: docs
+docs: $(DOCS_STAMP)
+	$(PY) -m sphinx -W --keep-going -n -q -b html docs docs/_build/html
+	$(PY) docs/tools/check_links.py docs/_build/html
+
 clean:
 	rm -rf $(VENV) paper_figures/_quick paper_figures/.cache .pytest_cache

@@ -120,7 +120,8 @@ class MeanCI(NamedTuple):
 
     Attributes:
       mean: the mean over the seed axis (the input's shape without that axis).
-      lo, hi: the interval ``mean -/+ z * sem`` (Student-t or normal quantile ``z``).
+      lo: the lower end ``mean - z * sem`` (Student-t or normal quantile ``z``).
+      hi: the upper end ``mean + z * sem``.
       sem: the standard error of the mean.
     """
 
@@ -265,7 +266,8 @@ class SlopeFit(NamedTuple):
       slope: the fitted slope of ``log y`` on ``log x``.
       intercept: the fitted intercept.
       se: the slope's standard error.
-      lo, hi: the slope's confidence interval (Student-t quantile).
+      lo: the lower end of the slope's confidence interval (Student-t quantile).
+      hi: its upper end.
     """
 
     slope: float
