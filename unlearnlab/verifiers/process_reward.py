@@ -234,7 +234,17 @@ def traj_logprob(logits, idx: TreeIndex):
 
 
 def _sample(key, logits, n, idx):
-    return jax.random.categorical(key, _traj_logprob(logits, idx), shape=(n,))
+    # ancestral sampling down the tree: H categorical draws over A actions, O(n H A) memory (a
+    # categorical over the A**H leaves would hold an [n, A**H] Gumbel array)
+    n_int, A = logits.shape
+    H = idx.leaf_nodes.shape[1]
+
+    def step(node, k):
+        a = jax.random.categorical(k, logits[node], axis=-1)
+        return (A * node + 1 + a).astype(node.dtype), None
+
+    node, _ = jax.lax.scan(step, jnp.zeros((n,), idx.children.dtype), jax.random.split(key, H))
+    return node - n_int
 
 
 def sample_trajectories(key, logits, n: int, idx: TreeIndex):
@@ -549,7 +559,7 @@ def dpo_population_loss(logits_phi, logits_old, r_outcome, beta, kappa, idx: Tre
 
 def _sample_pairs(key, logits_old, r_outcome, kappa, n_pairs, idx):
     k1, k2 = jax.random.split(key)
-    pairs = jax.random.categorical(k1, _traj_logprob(logits_old, idx), shape=(n_pairs, 2))
+    pairs = _sample(k1, logits_old, 2 * n_pairs, idx).reshape(n_pairs, 2)
     p12 = jax.nn.sigmoid((r_outcome[pairs[:, 0]] - r_outcome[pairs[:, 1]]) / kappa)
     labels = jax.random.bernoulli(k2, p12).astype(r_outcome.dtype)
     return pairs, labels
