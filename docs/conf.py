@@ -31,7 +31,12 @@ extensions = [
 
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
 root_doc = "index"
-exclude_patterns = ["_build", "README.md", "screenshots/*.md"]
+exclude_patterns = [
+    "_build",
+    "screenshots",
+    "generated/gallery.md",  # included by index.md, not pages of their own
+    "generated/families_table.md",
+]
 templates_path = []
 
 # ---- MyST: the theory notes are CommonMark with $-math

@@ -197,7 +197,13 @@ def write_api_pages(entries: list[Entry]) -> list[str]:
                 else:
                     val = repr(e.obj)
                     val = val if len(val) <= 160 else val[:157] + "..."
-                    lines += [f".. py:data:: {e.qualname}", f"   :value: {val}", ""]
+                    modname, short = e.qualname.rsplit(".", 1)
+                    lines += [
+                        f".. py:data:: {short}",
+                        f"   :module: {modname}",
+                        f"   :value: {val}",
+                        "",
+                    ]
                     doc = _data_comment(smod, e.qualname.rsplit(".", 1)[1])
                     if doc:
                         lines += ["   " + doc, ""]
@@ -332,8 +338,8 @@ def write_family_pages() -> list[str]:
     fams = [p for p in subpackages() if p != "lab"]
     notes = set(_theory_notes())
     table = [
-        "| family | papers | theory notes | figures | claims passed |",
-        "|---|---|---|---|---|",
+        "| family | papers | theory notes | claims passed |",
+        "|---|---|---|---|",
     ]
     gallery = []
     for fam in fams:
@@ -411,8 +417,6 @@ def write_family_pages() -> list[str]:
         table.append(
             f"| {{doc}}`{fam} </generated/families/{fam}>` | {_md_text('; '.join(papers)) or '–'} | "
             + (", ".join(f"{{doc}}`{n} </generated/theory/{n}>`" for n in fam_notes) or "–")
-            + " | "
-            + (", ".join(fam_figs) or "–")
             + f" | {n_pass}/{n_all} |"
         )
     index = (

@@ -14,34 +14,6 @@ import pytest
 
 from tests.docs._api import ROOT, docs_module
 
-pytest.importorskip("sphinx", reason="the docs extra: pip install -e '.[docs]'")
-pytest.importorskip("myst_parser", reason="the docs extra: pip install -e '.[docs]'")
-
-
-@pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    out = tmp_path_factory.mktemp("html")
-    doctrees = tmp_path_factory.mktemp("doctrees")
-    cmd = [
-        sys.executable,
-        "-m",
-        "sphinx",
-        "-W",
-        "--keep-going",
-        "-n",
-        "-q",
-        "-E",
-        "-d",
-        str(doctrees),
-        "-b",
-        "html",
-        str(ROOT / "docs"),
-        str(out),
-    ]
-    res = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=1800)
-    assert res.returncode == 0, (res.stdout + res.stderr)[-6000:]
-    return out
-
 
 @pytest.mark.slow
 def test_build_is_clean_and_links_resolve(site):
