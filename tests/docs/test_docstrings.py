@@ -47,6 +47,24 @@ def _params(fn) -> list[str]:
     ]
 
 
+def _lookup(entry, name: str):
+    """The function ``name`` refers to, from the entry's family or its defining module."""
+    import importlib
+
+    for modname in (f"unlearnlab.{entry.page}", getattr(entry.obj, "__module__", "")):
+        try:
+            obj = importlib.import_module(modname)
+        except ImportError:
+            continue
+        for part in name.split("."):
+            obj = getattr(obj, part, None)
+            if obj is None:
+                break
+        if obj is not None and callable(obj):
+            return obj
+    return None
+
+
 def args_gap(entry) -> str | None:
     """Why a function's docstring fails the Args rule, or None."""
     if entry.kind != "function":
@@ -56,7 +74,14 @@ def args_gap(entry) -> str | None:
     if not params:
         return None
     if "Args:" not in doc:
-        return "no Args: section"
+        # "Args and Raises: as :func:`exact_score`." delegates to another public function's Args
+        ref = re.search(r"^Args[^:\n]*: as :func:`~?([\w.]+)`", doc, re.M)
+        target = _lookup(entry, ref.group(1)) if ref else None
+        if target is None:
+            return "no Args: section"
+        doc = DOCS.own_docstring(target, "function") or ""
+        if "Args:" not in doc:
+            return f"delegates its Args to {ref.group(1)}, which has none"
     missing = [p for p in params if not re.search(rf"(?<![\w]){re.escape(p)}(?![\w])", doc)]
     if missing:
         return f"arguments not named in the docstring: {missing}"
