@@ -59,4 +59,36 @@ CASES = [
     ),
 ]
 
+U = "unlearnlab.unlearning."
+_XU = _RNG.normal(size=(12, 3))
+_YU = _XU @ np.array([1.0, -0.5, 0.2]) + 0.1 * _RNG.normal(size=12)
+_THU = np.linalg.solve(_XU.T @ _XU + np.eye(3), _XU.T @ _YU)
+_FU = np.zeros(12, bool)
+_FU[[1, 4]] = True
+_BADF = {"forget_mask": [np.zeros(12, bool), np.ones(12, bool)]}
+
+
+def _req():
+    return dict(X=_XU, y=_YU, theta_full=_THU, forget_mask=_FU)
+
+
+CASES += [
+    Case(U + "encoder_additive", lambda: dict(**_req(), lam=1.0), bad={**_BADF, "lam": [0.0]}),
+    Case(U + "encoder_dependency", lambda: dict(**_req(), lam=1.0), bad={**_BADF, "lam": [0.0]}),
+    Case(U + "influence_features", _req, bad=_BADF),
+    Case(
+        U + "pretrain_linear_encoder",
+        lambda: dict(key=K0, X=_XU, y=_YU, theta_full=_THU, lam=1.0, q=2, n_pre=5, ridge=1e-8),
+        bad={"lam": [0.0], "q": [0, 12], "n_pre": [0], "ridge": [-1.0]},
+    ),
+    Case(
+        U + "encoder_linear", lambda: dict(A=np.eye(3), **_req()), bad={**_BADF, "A": [np.eye(2)]}
+    ),
+    Case(
+        U + "a1_steps_bound",
+        lambda: dict(err0=1.0, eps=1e-3, eta=0.1, lam_min=1.0),
+        bad={"err0": [-1.0], "eps": [0.0], "eta": [0.0, 2.0], "lam_min": [0.0]},
+    ),
+]
+
 EXEMPT: dict[str, str] = {}

@@ -28,6 +28,7 @@ from unlearnlab.unlearning.acu import (
     retrain_flops,
     ridge_retrain,
 )
+from unlearnlab.unlearning.attack_claims import ATTACK_CLAIMS
 from unlearnlab.unlearning.audit import (
     auc_with_se,
     binormal_lr_roc,
@@ -92,8 +93,15 @@ from unlearnlab.unlearning.exact import (
     ridge_fit,
     woodbury_retrain,
 )
+from unlearnlab.unlearning.influence_encoder import (
+    a1_steps_bound,
+    encoder_additive,
+    encoder_dependency,
+    encoder_linear,
+    influence_features,
+    pretrain_linear_encoder,
+)
 from unlearnlab.unlearning.metrics import accuracy, loss_threshold_mia, squared_loss
-from unlearnlab.unlearning.attack_claims import ATTACK_CLAIMS
 from unlearnlab.unlearning.relearn import (
     certified_delay,
     first_crossing,
@@ -194,6 +202,13 @@ __all__ = [
     "ga_error_floor",
     "om_contraction_rate",
     "dmm_error_bound",
+    # audit: amortised influence encoders (UnlearnRec panel of dmm_convex)
+    "encoder_additive",
+    "encoder_dependency",
+    "influence_features",
+    "pretrain_linear_encoder",
+    "encoder_linear",
+    "a1_steps_bound",
     # audit: membership inference and distances
     "roc_curve",
     "auc_with_se",
