@@ -161,9 +161,14 @@ def pretrain_linear_encoder(key, X, y, theta_full, lam, q: int, n_pre: int, ridg
     absorbs the average leverage and dependency correction.
 
     Args:
-      key: PRNG key (the simulated requests); X: ``(n, d)``; y: ``(n,)``; theta_full: ``(d,)``;
-      lam: ``> 0``; q: request size, ``1 <= q < n``; n_pre: number of simulated requests
-      (``>= 1``); ridge: relative ridge ``rho >= 0``.
+      key: PRNG key (the simulated requests).
+      X: ``(n, d)``.
+      y: ``(n,)``.
+      theta_full: ``(d,)``.
+      lam: ``> 0``.
+      q: request size, ``1 <= q < n``.
+      n_pre: number of simulated requests (``>= 1``).
+      ridge: relative ridge ``rho >= 0``.
 
     Returns:
       ``(d, d)`` encoder matrix ``A``.
