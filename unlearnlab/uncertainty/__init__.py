@@ -6,6 +6,7 @@ with data while its excess risk does not; DEUP's secondary error predictor, fitt
 squared residuals minus the aleatoric variance, estimates the excess risk consistently.
 """
 
+from unlearnlab.uncertainty.claims import CLAIMS
 from unlearnlab.uncertainty.deup import (
     bayes_excess_mc,
     blr_posterior,
@@ -22,6 +23,7 @@ from unlearnlab.uncertainty.deup import (
 )
 
 __all__ = [
+    "CLAIMS",
     "misspecified_target",
     "polynomial_features",
     "sample_regression",

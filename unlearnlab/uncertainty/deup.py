@@ -19,6 +19,8 @@ Symbols -> arguments: :math:`\\Phi` -> ``Phi`` (``(n, d)`` training features); :
 
 from __future__ import annotations
 
+from functools import partial
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -101,7 +103,11 @@ def misspecified_target(x) -> tuple[jax.Array, jax.Array]:
     References:
       ``theory/deup_linear.md`` Sec. 1 (the lab's instance, spec 3.7); not from the paper.
     """
-    x = _x("x", x)
+    return _target(_x("x", x))
+
+
+@jax.jit
+def _target(x):
     return 0.3 + x - 0.6 * x**3, 0.05 + 0.05 * x**2
 
 
@@ -123,7 +129,12 @@ def polynomial_features(x, degree: int) -> jax.Array:
     """
     check_array("x", x, ndim=1)
     degree = check_int("degree", degree, min_value=0)
-    return jnp.asarray(x, float)[:, None] ** jnp.arange(degree + 1)
+    return _poly(jnp.asarray(x, float), degree)
+
+
+@partial(jax.jit, static_argnums=1)
+def _poly(x, degree):
+    return x[:, None] ** jnp.arange(degree + 1)
 
 
 def sample_regression(key, n: int, x_lo: float, x_hi: float) -> tuple[jax.Array, jax.Array]:
@@ -220,8 +231,12 @@ def predictive_variance(phi_x, S) -> jax.Array:
     _mat("S", S, d)
     if np.shape(S)[0] != d:
         raise ValueError(f"`S` must be ({d}, {d}); got {np.shape(S)}.")
-    phi_x = jnp.asarray(phi_x, float)
-    return jnp.einsum("kd,de,ke->k", phi_x, jnp.asarray(S, float), phi_x)
+    return _pv(jnp.asarray(phi_x, float), jnp.asarray(S, float))
+
+
+@jax.jit
+def _pv(phi_x, S):
+    return jnp.einsum("kd,de,ke->k", phi_x, S, phi_x)
 
 
 def excess_risk(phi_x, m, f_star_x) -> jax.Array:
@@ -249,7 +264,12 @@ def excess_risk(phi_x, m, f_star_x) -> jax.Array:
     k, d = _mat("phi_x", phi_x)
     _vec("m", m, d, "phi_x columns")
     _vec("f_star_x", f_star_x, k, "phi_x")
-    return (jnp.asarray(phi_x, float) @ jnp.asarray(m, float) - jnp.asarray(f_star_x, float)) ** 2
+    return _er(*(jnp.asarray(a, float) for a in (phi_x, m, f_star_x)))
+
+
+@jax.jit
+def _er(phi_x, m, f_star_x):
+    return (phi_x @ m - f_star_x) ** 2
 
 
 @jax.jit
@@ -334,7 +354,11 @@ def l2_projection(Phi_grid, f_star_grid, weights) -> jax.Array:
     _nonneg_vec("weights", weights)
     if not is_traced(weights) and not np.sum(weights) > 0:
         raise ValueError("`weights` must have a positive sum.")
-    P, f, w = (jnp.asarray(v, float) for v in (Phi_grid, f_star_grid, weights))
+    return _proj(*(jnp.asarray(v, float) for v in (Phi_grid, f_star_grid, weights)))
+
+
+@jax.jit
+def _proj(P, f, w):
     return jnp.linalg.solve(P.T @ (w[:, None] * P), P.T @ (w * f))
 
 
@@ -450,8 +474,12 @@ def deup_predict(coef, Phi_x, sigma2_x) -> jax.Array:
     _vec("coef", coef, q, "Phi_x columns")
     _vec("sigma2_x", sigma2_x, k, "Phi_x")
     _pos_vec("sigma2_x", sigma2_x)
-    e_hat = jnp.asarray(Phi_x, float) @ jnp.asarray(coef, float)
-    return jnp.maximum(e_hat - jnp.asarray(sigma2_x, float), 0.0)
+    return _dp(*(jnp.asarray(a, float) for a in (coef, Phi_x, sigma2_x)))
+
+
+@jax.jit
+def _dp(coef, Phi_x, sigma2_x):
+    return jnp.maximum(Phi_x @ coef - sigma2_x, 0.0)
 
 
 def _midrank(a):
@@ -483,7 +511,12 @@ def spearman(a, b) -> jax.Array:
     if np.shape(a)[0] < 2:
         raise ValueError(f"`a` must hold at least 2 values; got shape {np.shape(a)}.")
     _vec("b", b, np.shape(a)[0], "a")
-    ra, rb = _midrank(jnp.asarray(a, float)), _midrank(jnp.asarray(b, float))
+    return _spearman(jnp.asarray(a, float), jnp.asarray(b, float))
+
+
+@jax.jit
+def _spearman(a, b):
+    ra, rb = _midrank(a), _midrank(b)
     ra, rb = ra - ra.mean(), rb - rb.mean()
     den = jnp.sqrt(jnp.sum(ra**2) * jnp.sum(rb**2))
     return jnp.where(den > 0, jnp.sum(ra * rb) / jnp.where(den > 0, den, 1.0), 0.0)
