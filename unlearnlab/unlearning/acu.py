@@ -49,7 +49,13 @@ import jax.numpy as jnp
 import numpy as np
 from jax.scipy.linalg import cho_factor, cho_solve, solve_triangular
 
-from unlearnlab.lab.checks import check_array, check_int, check_positive, check_shape
+from unlearnlab.lab.checks import (
+    check_array,
+    check_int,
+    check_positive,
+    check_shape,
+    check_tree_finite,
+)
 
 __all__ = [
     "ACUState",
@@ -104,7 +110,15 @@ def _check_state(state):
     d = state.R.shape[0]
     check_shape("state.R", state.R, (d, d))
     check_shape("state.W", state.W, (d, None))
+    check_tree_finite("state", state)
     return d, state.W.shape[1]
+
+
+def _check_rows(X, Y):
+    if np.shape(Y)[0] != np.shape(X)[0]:
+        raise ValueError(
+            f"`Y` must have one row per row of `X` ({np.shape(X)[0]}); got shape {np.shape(Y)}."
+        )
 
 
 def _check_request(state, X, Y):
@@ -112,6 +126,7 @@ def _check_request(state, X, Y):
     check_array("X", X, ndim=2)
     check_array("Y", Y, ndim=2)
     check_shape("X", X, (None, d))
+    _check_rows(X, Y)
     check_shape("Y", Y, (X.shape[0], C))
 
 
@@ -155,10 +170,14 @@ def acu_fit(X, Y, gamma) -> ACUState:
 
     Returns:
       :class:`ACUState` with ``count`` the number of non-zero rows of ``X``.
+
+    Raises:
+      ValueError: on non-finite or mis-shaped ``X``, ``Y`` (one row of ``Y`` per row of ``X``) or a
+        non-positive ``gamma``.
     """
     check_array("X", X, ndim=2)
     check_array("Y", Y, ndim=2)
-    check_shape("Y", Y, (X.shape[0], None))
+    _check_rows(X, Y)
     check_positive("gamma", gamma)
     X = jnp.asarray(X)
     return _fit(X, jnp.asarray(Y, X.dtype), jnp.asarray(gamma, X.dtype))
@@ -186,6 +205,9 @@ def acu_learn(state: ACUState, X, Y) -> ACUState:
       state: current :class:`ACUState` with ``R`` of shape ``(d, d)`` and ``W`` of shape ``(d, C)``.
       X: ``(m, d)`` features of the new rows.
       Y: ``(m, C)`` targets, zero-padded for classes they lack.
+
+    Raises:
+      ValueError: on a malformed or non-finite ``state``, or non-finite or mis-shaped ``X``, ``Y``.
     """
     _check_request(state, X, Y)
     return _learn(state, jnp.asarray(X, state.R.dtype), jnp.asarray(Y, state.R.dtype))
@@ -229,8 +251,8 @@ def acu_unlearn(state: ACUState, X, Y) -> ACUState:
     """Forget a batch of previously learned rows exactly (downdate; validated).
 
     Raises:
-      ValueError: on shape or non-finite input, or when ``I - X R X^T`` is not positive definite:
-        then ``X`` cannot be rows that were learned (forgetting them would leave a retained Gram
+      ValueError: on shape or non-finite input (``state`` included), or when ``I - X R X^T`` is
+        not positive definite: then ``X`` cannot be rows that were learned (forgetting them would leave a retained Gram
         matrix that is not PD). Only never-learned rows with ``x R x^T >= 1`` are detected: a small
         unseen row (``||x||^2 < 1/lambda_max(R)``) passes and silently gives a wrong model.
     """
@@ -252,7 +274,11 @@ def _predict(state, X):
 
 
 def acu_predict(state: ACUState, X) -> Array:
-    """Logits ``X W`` of shape ``(n, C)``."""
+    """Logits ``X W`` of shape ``(n, C)``.
+
+    Raises:
+      ValueError: on a malformed or non-finite ``state``, or a non-finite ``X`` without ``d`` columns.
+    """
     d, _ = _check_state(state)
     check_array("X", X, ndim=2)
     check_shape("X", X, (None, d))
@@ -270,10 +296,13 @@ def ridge_retrain(X, Y, gamma) -> Array:
 
     ``W = (X^T X + gamma I)^{-1} X^T Y`` via LU (``jnp.linalg.solve``), independent of the
     Cholesky code path of ACU.
+
+    Raises:
+      ValueError: on non-finite or mis-shaped ``X``, ``Y`` or a non-positive ``gamma``.
     """
     check_array("X", X, ndim=2)
     check_array("Y", Y, ndim=2)
-    check_shape("Y", Y, (X.shape[0], None))
+    _check_rows(X, Y)
     check_positive("gamma", gamma)
     X = jnp.asarray(X)
     return _ridge(X, jnp.asarray(Y, X.dtype), jnp.asarray(gamma, X.dtype))
@@ -286,12 +315,25 @@ def acu_request_flops(d: int, m: int, C: int) -> int:
     (m^2 d), the rank-m update ``R + U^T U`` (2 d^2 m), ``S^{-1} X R`` (2 m^2 d), the residual
     ``Y - X W`` (2 m d C) and ``R X^T S^{-1}`` times it (2 d m C):
     ``4 d^2 m + 5 m^2 d + m^3/3 + 4 m d C``, independent of ``N``.
+
+    Raises:
+      ValueError: if ``d``, ``m`` or ``C`` is not an integer ``>= 1``.
     """
+    d = check_int("d", d, min_value=1)
+    m = check_int("m", m, min_value=1)
+    C = check_int("C", C, min_value=1)
     return int(4 * d * d * m + 5 * m * m * d + m**3 // 3 + 4 * m * d * C)
 
 
 def retrain_flops(N: int, d: int, C: int) -> int:
-    """Flops of retraining from scratch: ``2 N d^2 + 2 N d C + d^3/3 + 2 d^2 C + 2 d^2``."""
+    """Flops of retraining from scratch: ``2 N d^2 + 2 N d C + d^3/3 + 2 d^2 C + 2 d^2``.
+
+    Raises:
+      ValueError: if ``N``, ``d`` or ``C`` is not an integer ``>= 1``.
+    """
+    N = check_int("N", N, min_value=1)
+    d = check_int("d", d, min_value=1)
+    C = check_int("C", C, min_value=1)
     return int(2 * N * d * d + 2 * N * d * C + d**3 // 3 + 2 * d * d * C + 2 * d * d)
 
 

@@ -21,6 +21,7 @@ from jax.scipy.special import ndtr, ndtri
 
 from unlearnlab.lab.checks import (
     check_array,
+    check_in_range,
     check_int,
     check_positive,
     check_probability,
@@ -143,9 +144,13 @@ def gaussian_optimal_roc(alpha, d_prime):
 
     Returns:
       TPR, the broadcast shape of the inputs.
+
+    Raises:
+      ValueError: if ``alpha`` leaves [0, 1] or ``d_prime`` is negative or non-finite.
     """
     check_probability("alpha", alpha)
     check_array("d_prime", d_prime)
+    check_in_range("d_prime", d_prime, 0.0)
     return ndtr(ndtri(jnp.asarray(alpha)) + d_prime)
 
 
@@ -189,9 +194,21 @@ def binormal_lr_roc(mu_in, s_in, mu_out, s_out, n_thresh: int = 2001):
 
     Returns:
       ``(fpr, tpr)``, each ``(n_thresh,)``, in increasing FPR.
+
+    Raises:
+      ValueError: on non-finite, empty or mis-shaped parameter vectors (all the shape of ``mu_in``),
+        non-positive ``s_in`` / ``s_out``, or ``n_thresh < 2``.
     """
     for name, v in (("mu_in", mu_in), ("s_in", s_in), ("mu_out", mu_out), ("s_out", s_out)):
         check_array(name, v, ndim=1)
+    if jnp.shape(mu_in)[0] < 1:
+        raise ValueError("`mu_in` must hold at least one point.")
+    for name, v in (("s_in", s_in), ("mu_out", mu_out), ("s_out", s_out)):
+        if jnp.shape(v) != jnp.shape(mu_in):
+            raise ValueError(
+                f"`{name}` must have the shape of `mu_in` {jnp.shape(mu_in)}; got {jnp.shape(v)}."
+            )
+    n_thresh = check_int("n_thresh", n_thresh, min_value=2)
     for name, v in (("s_in", s_in), ("s_out", s_out)):
         if not is_traced(v) and bool(jnp.any(jnp.asarray(v) <= 0)):
             raise ValueError(f"`{name}` must be > 0.")
@@ -254,14 +271,19 @@ def lira_scores(m_target, m_in, m_out, min_std: float = 1e-12):
 
     Returns:
       ``Lambda``, the shape of ``m_target``.
+
+    Raises:
+      ValueError: on non-finite or mis-shaped margins (one column of ``m_in``, ``m_out`` per target
+        of ``m_target``; at least 2 shadow models each) or a non-positive ``min_std``.
     """
     check_array("m_target", m_target, ndim=(1, 2))
     check_array("m_in", m_in, ndim=2)
     check_array("m_out", m_out, ndim=2)
+    check_positive("min_std", min_std)
     n_eval = jnp.shape(m_target)[-1]
     if jnp.shape(m_in)[1] != n_eval or jnp.shape(m_out)[1] != n_eval:
         raise ValueError(
-            f"`m_in` and `m_out` must have {n_eval} columns (one per target); "
+            f"`m_in` and `m_out` must have {n_eval} columns (one per target of `m_target`); "
             f"got {jnp.shape(m_in)} and {jnp.shape(m_out)}."
         )
     if jnp.shape(m_in)[0] < 2 or jnp.shape(m_out)[0] < 2:
@@ -369,10 +391,16 @@ def klom_null_bias(
 
     Returns:
       ``(n_eval,)`` null means.
+
+    Raises:
+      ValueError: on non-finite or mis-shaped margins, ``bins`` or ``n_perm`` below 1, or a
+        non-positive ``eps`` or ``clip``.
     """
     _check_margin_sets(unl_margins, orc_margins)
     n_perm = check_int("n_perm", n_perm, min_value=1)
     bins = check_int("bins", bins, min_value=1)
+    check_positive("eps", eps)
+    check_positive("clip", clip)
     k = unl_margins.shape[0]
     pooled = jnp.concatenate([unl_margins, orc_margins], axis=0)
 
@@ -395,9 +423,13 @@ def klom_delta_bias(unl_margins, orc_margins, bins: int = 20, clip: float = 100.
 
     Returns:
       ``(n_eval,)``.
+
+    Raises:
+      ValueError: on non-finite or mis-shaped margins, ``bins < 1`` or a non-positive ``clip``.
     """
     _check_margin_sets(unl_margins, orc_margins)
     bins = check_int("bins", bins, min_value=1)
+    check_positive("clip", clip)
     k = unl_margins.shape[0]
 
     def occ(p, q):
@@ -412,7 +444,13 @@ def klom_delta_bias(unl_margins, orc_margins, bins: int = 20, clip: float = 100.
 
 
 def gaussian_kl(mu1, s1, mu0, s0):
-    """``KL(N(mu1, s1^2) || N(mu0, s0^2)) = log(s0/s1) + (s1^2 + (mu1 - mu0)^2) / (2 s0^2) - 1/2``."""
+    """``KL(N(mu1, s1^2) || N(mu0, s0^2)) = log(s0/s1) + (s1^2 + (mu1 - mu0)^2) / (2 s0^2) - 1/2``.
+
+    Raises:
+      ValueError: on non-finite ``mu1``, ``mu0``, ``s1``, ``s0`` or non-positive ``s1``, ``s0``.
+    """
+    check_array("mu1", mu1)
+    check_array("mu0", mu0)
     for name, v in (("s1", s1), ("s0", s0)):
         check_array(name, v)
         if not is_traced(v) and bool(jnp.any(jnp.asarray(v) <= 0)):

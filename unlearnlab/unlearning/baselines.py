@@ -15,7 +15,13 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from unlearnlab.lab.checks import check_array, check_int, check_positive, check_shape
+from unlearnlab.lab.checks import (
+    check_array,
+    check_int,
+    check_nonempty,
+    check_positive,
+    check_shape,
+)
 
 __all__ = ["gradient_ascent_unlearn"]
 
@@ -46,11 +52,17 @@ def gradient_ascent_unlearn(W, X_u, Y_u, *, lr: float, n_steps: int) -> jax.Arra
       Y_u: ``(m, C)`` forget targets.
       lr: step size ``> 0``.
       n_steps: number of ascent steps (static).
+
+    Raises:
+      ValueError: on non-finite or mis-shaped ``W``, ``X_u``, ``Y_u`` (``W`` with no rows included),
+        a non-positive ``lr`` or a negative ``n_steps``.
     """
     if not isinstance(W, jax.core.Tracer):
         check_array("W", W, ndim=2)
+        check_nonempty("W", W)
         check_array("X_u", X_u, ndim=2)
         check_shape("X_u", X_u, (None, W.shape[0]))
+        check_array("Y_u", Y_u, ndim=2)
         check_shape("Y_u", Y_u, (X_u.shape[0], W.shape[1]))
         check_positive("lr", lr)
     n_steps = check_int("n_steps", n_steps, min_value=0)

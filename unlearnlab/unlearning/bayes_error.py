@@ -24,8 +24,10 @@ from jax.scipy.special import ndtr
 from unlearnlab.lab.checks import (
     check_array,
     check_int,
+    check_nonempty,
     check_positive,
     check_probability,
+    check_probability_vector,
     is_traced,
 )
 
@@ -49,16 +51,16 @@ def _check_p(p):
         raise ValueError(f"`p` must be 2 or 'inf'; got {p!r}.")
 
 
-def _check_sigma(Sigma, d):
-    check_array("Sigma", Sigma, ndim=2)
+def _check_sigma(Sigma, d, name="Sigma"):
+    check_array(name, Sigma, ndim=2)
     if tuple(np.shape(Sigma)) != (d, d):
-        raise ValueError(f"`Sigma` must have shape ({d}, {d}); got {np.shape(Sigma)}.")
+        raise ValueError(f"`{name}` must have shape ({d}, {d}); got {np.shape(Sigma)}.")
     if not is_traced(Sigma):
         S = np.asarray(Sigma, float)
         if not np.allclose(S, S.T, atol=1e-10 * max(1.0, np.abs(S).max())):
-            raise ValueError("`Sigma` must be symmetric.")
+            raise ValueError(f"`{name}` must be symmetric.")
         if np.linalg.eigvalsh(S).min() <= 0:
-            raise ValueError("`Sigma` must be positive definite.")
+            raise ValueError(f"`{name}` must be positive definite.")
 
 
 def _check_means(mu0, mu1):
@@ -71,8 +73,13 @@ def _check_means(mu0, mu1):
 
 
 def mahalanobis(d, Sigma):
-    """``Delta = sqrt(d^T Sigma^{-1} d)``."""
+    """``Delta = sqrt(d^T Sigma^{-1} d)``.
+
+    Raises:
+      ValueError: on a non-finite or empty ``d``, or a ``Sigma`` that is not ``(d, d)`` SPD.
+    """
     check_array("d", d, ndim=1)
+    check_nonempty("d", d)
     _check_sigma(Sigma, np.shape(d)[0])
     return jnp.sqrt(d @ jnp.linalg.solve(Sigma, d))
 
@@ -115,9 +122,14 @@ def project_lp_ball(delta, eps, p):
     """Euclidean projection onto ``{||delta||_p <= eps}`` for ``p = 2`` (rescale) or ``"inf"`` (clip).
 
     Args:
-      delta: ``(d,)``; eps: ``> 0``; p: ``2`` or ``"inf"``.
+      delta: ``(d,)`` (or ``(n, d)``, projected row by row); eps: ``> 0``; p: ``2`` or ``"inf"``.
+
+    Raises:
+      ValueError: on a non-finite ``delta`` with no coordinates, a non-positive ``eps`` or a ``p``
+        other than 2 and ``"inf"``.
     """
     check_array("delta", delta, ndim=(1, 2))
+    check_nonempty("delta", delta, axis=-1)
     check_positive("eps", eps)
     _check_p(p)
     if delta.ndim == 2:
@@ -137,12 +149,18 @@ def optimal_classwise_shift(mu0, mu1, Sigma, eps, p=2, iters: int = 200, box_ste
 
     Returns:
       ``(delta0, delta1)``, each ``(d,)``.
+
+    Raises:
+      ValueError: on non-finite or mis-shaped means, a ``Sigma`` that is not SPD, a non-positive
+        ``eps``, a ``p`` other than 2 and ``"inf"``, or ``iters`` / ``box_steps`` below 1.
     """
     _check_means(mu0, mu1)
     dim = np.shape(mu0)[0]
     _check_sigma(Sigma, dim)
     check_positive("eps", eps)
     _check_p(p)
+    iters = check_int("iters", iters, min_value=1)
+    box_steps = check_int("box_steps", box_steps, min_value=1)
     d = mu1 - mu0
     Si = jnp.linalg.inv(Sigma)
     Si = 0.5 * (Si + Si.T)
@@ -228,12 +246,24 @@ def bayes_error_mixture_1d(means0, means1, weights, sigma, pi1=0.5, grid: int = 
 
     Returns:
       Scalar ``beta``.
+
+    Raises:
+      ValueError: on non-finite, empty or mis-shaped ``means0``, ``means1``, ``weights`` (all the
+        shape of ``means0``), ``weights`` off the simplex, a non-positive ``sigma``, ``pi1``
+        outside (0, 1) or ``grid < 2``.
     """
     for name, v in (("means0", means0), ("means1", means1), ("weights", weights)):
         check_array(name, v, ndim=1)
+    check_nonempty("means0", means0)
+    for name, v in (("means1", means1), ("weights", weights)):
+        if np.shape(v) != np.shape(means0):
+            raise ValueError(
+                f"`{name}` must have the shape of `means0` {np.shape(means0)}; got {np.shape(v)}."
+            )
     check_positive("sigma", sigma)
     check_probability("pi1", pi1, open_interval=True)
-    check_probability("weights", weights)
+    check_probability_vector("weights", weights)
+    grid = check_int("grid", grid, min_value=2)
     allm = jnp.concatenate([means0, means1])
     xs = jnp.linspace(allm.min() - 12 * sigma, allm.max() + 12 * sigma, grid)
 
@@ -256,7 +286,18 @@ def bayes_error_mc(key, sampler0, sampler1, logpdf0, logpdf1, n: int, pi1=0.5):
 
     Returns:
       Scalar estimate.
+
+    Raises:
+      ValueError: on a non-callable sampler or log-density, ``n < 1`` or ``pi1`` outside (0, 1).
     """
+    for name, f in (
+        ("sampler0", sampler0),
+        ("sampler1", sampler1),
+        ("logpdf0", logpdf0),
+        ("logpdf1", logpdf1),
+    ):
+        if not callable(f):
+            raise ValueError(f"`{name}` must be callable; got {type(f).__name__}.")
     n = check_int("n", n, min_value=1)
     check_probability("pi1", pi1, open_interval=True)
     ky, k0, k1 = jax.random.split(key, 3)
@@ -273,9 +314,13 @@ def lda_population_fit(mu0, mu1, Sigma_pooled, pi1):
 
     Returns:
       ``(w (d,), b scalar)``; predicts class 1 when ``w^T x + b > 0``.
+
+    Raises:
+      ValueError: on non-finite or mis-shaped means, a ``Sigma_pooled`` that is not ``(d, d)`` SPD,
+        or ``pi1`` outside (0, 1).
     """
     _check_means(mu0, mu1)
-    _check_sigma(Sigma_pooled, np.shape(mu0)[0])
+    _check_sigma(Sigma_pooled, np.shape(mu0)[0], "Sigma_pooled")
     check_probability("pi1", pi1, open_interval=True)
     w = jnp.linalg.solve(Sigma_pooled, mu1 - mu0)
     b = -0.5 * (mu1 + mu0) @ w + jnp.log(pi1 / (1 - pi1))
@@ -286,10 +331,20 @@ def linear_clean_error(w, b, mu0, mu1, Sigma, pi1):
     """Error of the linear rule ``1{w^T x + b > 0}`` on clean Gaussian classes.
 
     ``err = pi1 Phi(-(w^T mu1 + b)/s) + pi0 Phi((w^T mu0 + b)/s)``, ``s = sqrt(w^T Sigma w)``.
+
+    Raises:
+      ValueError: on non-finite or mis-shaped ``w`` (``(d,)``, not zero), ``b``, means, a ``Sigma``
+        that is not SPD, or ``pi1`` outside (0, 1).
     """
     _check_means(mu0, mu1)
     _check_sigma(Sigma, np.shape(mu0)[0])
     check_probability("pi1", pi1, open_interval=True)
+    check_array("w", w, ndim=1)
+    if np.shape(w) != np.shape(mu0):
+        raise ValueError(f"`w` must have the shape of `mu0` {np.shape(mu0)}; got {np.shape(w)}.")
+    if not is_traced(w) and not np.any(np.asarray(w) != 0):
+        raise ValueError("`w` must not be zero (the rule 1{b > 0} has no margin scale).")
+    check_array("b", b, ndim=0)
     s = jnp.sqrt(w @ Sigma @ w)
     return pi1 * ndtr(-(w @ mu1 + b) / s) + (1 - pi1) * ndtr((w @ mu0 + b) / s)
 
@@ -317,11 +372,27 @@ def kde_bayes_error(X, y, h):
 
     Args:
       X: ``(n, d)``; y: ``(n,)`` labels in {0, 1}; h: ``> 0``.
+
+    Raises:
+      ValueError: on a non-finite ``X`` with fewer than 2 rows, ``y`` not one label in {0, 1} per
+        row of ``X``, or a non-positive ``h``.
     """
+    _check_kde(X, y, h)
+    return _kde_beta(jnp.asarray(X), jnp.asarray(y), h)
+
+
+def _check_kde(X, y, h):
     check_array("X", X, ndim=2)
     check_array("y", y, ndim=1)
+    if np.shape(X)[0] < 2:
+        raise ValueError(f"`X` needs at least 2 rows (leave-one-out); got shape {np.shape(X)}.")
+    if np.shape(y)[0] != np.shape(X)[0]:
+        raise ValueError(
+            f"`y` must have {np.shape(X)[0]} entries (rows of `X`); got {np.shape(y)[0]}."
+        )
+    if not is_traced(y) and not np.all((np.asarray(y) == 0) | (np.asarray(y) == 1)):
+        raise ValueError("`y` must hold labels in {0, 1}.")
     check_positive("h", h)
-    return _kde_beta(X, y, h)
 
 
 def pga_samplewise(key, X, y, eps, p, step, T, h):
@@ -331,13 +402,18 @@ def pga_samplewise(key, X, y, eps, p, step, T, h):
 
     Returns:
       ``(n, d)`` perturbations.
+
+    Raises:
+      ValueError: on a non-finite ``X`` with fewer than 2 rows, ``y`` not one label in {0, 1} per
+        row of ``X``, a non-positive ``eps``, ``step`` or ``h``, a ``p`` other than 2 and ``"inf"``,
+        or a negative ``T``.
     """
-    check_array("X", X, ndim=2)
+    _check_kde(X, y, h)
     check_positive("eps", eps)
     _check_p(p)
     check_positive("step", step)
-    check_positive("h", h)
     T = check_int("T", T, min_value=0)
+    X, y = jnp.asarray(X), jnp.asarray(y)
     delta0 = jax.vmap(lambda v: _proj(v, eps, p))(
         jax.random.uniform(key, X.shape, X.dtype, -eps / 2, eps / 2)
     )

@@ -15,7 +15,7 @@ from collections.abc import Callable
 import jax
 import jax.numpy as jnp
 
-from unlearnlab.lab.checks import check_array, check_int
+from unlearnlab.lab.checks import check_array, check_int, check_nonempty
 
 __all__ = ["buffer_init", "buffer_features"]
 
@@ -29,8 +29,16 @@ def buffer_init(key, d_in: int, d_buffer: int, dtype=None) -> jax.Array:
 
 
 def buffer_features(W_B, h, activation: Callable = jax.nn.relu) -> jax.Array:
-    """``G(h) = activation(h W_B)``: ``h`` of shape ``(n, d_in)`` -> ``(n, d_buffer)``."""
+    """``G(h) = activation(h W_B)``: ``h`` of shape ``(n, d_in)`` -> ``(n, d_buffer)``.
+
+    Raises:
+      ValueError: on a non-finite or empty ``W_B``, a non-finite ``h`` without ``d_in`` columns, or
+        an ``activation`` that is not callable.
+    """
     check_array("W_B", W_B, ndim=2)
+    check_nonempty("W_B", W_B)
+    if not callable(activation):
+        raise ValueError(f"`activation` must be callable; got {type(activation).__name__}.")
     check_array("h", h, ndim=(1, 2))
     if jnp.shape(h)[-1] != jnp.shape(W_B)[0]:
         raise ValueError(

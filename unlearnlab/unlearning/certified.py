@@ -22,7 +22,13 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from unlearnlab.lab.checks import check_array, check_positive, check_probability
+from unlearnlab.lab.checks import (
+    check_array,
+    check_int,
+    check_nonnegative,
+    check_positive,
+    check_probability,
+)
 from unlearnlab.unlearning.exact import check_forget_mask, logistic_fit_newton
 
 __all__ = [
@@ -70,15 +76,20 @@ def _grad_hess(w, X, y, keep, lam, loss, reg):
     return g, H
 
 
-def _check_problem(w, X, y, mask, lam, loss, keep=False):
+def _check_xy(X, y):
     check_array("X", X, ndim=2)
     check_array("y", y, ndim=1)
-    check_array("w_star", w, ndim=1)
-    n, d = np.shape(X)
+    n = np.shape(X)[0]
     if np.shape(y)[0] != n:
-        raise ValueError(f"`y` must have {n} entries; got {np.shape(y)[0]}.")
+        raise ValueError(f"`y` must have {n} entries (rows of `X`); got {np.shape(y)[0]}.")
+
+
+def _check_problem(w, X, y, mask, lam, loss, keep=False, w_name="w_star"):
+    _check_xy(X, y)
+    check_array(w_name, w, ndim=1)
+    n, d = np.shape(X)
     if np.shape(w)[0] != d:
-        raise ValueError(f"`w_star` must have shape ({d},); got {np.shape(w)}.")
+        raise ValueError(f"`{w_name}` must have shape ({d},); got {np.shape(w)}.")
     if keep:
         km = jnp.asarray(mask)
         if tuple(km.shape) != (n,) or km.dtype != jnp.bool_:
@@ -115,6 +126,10 @@ def newton_removal(w_star, X, y, forget_mask, lam, loss: str = "sq", reg: str | 
 
     Returns:
       ``(d,)`` parameters after removal.
+
+    Raises:
+      ValueError: on non-finite or mis-shaped ``w_star``, ``X``, ``y`` (``{-1, +1}`` for logistic),
+        an invalid ``forget_mask``, a non-positive ``lam`` or an unknown ``loss`` / ``reg``.
     """
     loss, reg = _resolve(loss, reg)
     _check_problem(w_star, X, y, forget_mask, lam, loss)
@@ -131,9 +146,14 @@ def grad_residual(w, X, y, keep_mask, lam, loss: str = "sq", reg: str | None = N
 
     Returns:
       Scalar residual norm.
+
+    Raises:
+      ValueError: on non-finite or mis-shaped ``w``, ``X``, ``y`` (``{-1, +1}`` for logistic), a
+        ``keep_mask`` that is not a boolean ``(n,)`` mask keeping a row, a non-positive ``lam`` or
+        an unknown ``loss`` / ``reg``.
     """
     loss, reg = _resolve(loss, reg)
-    _check_problem(w, X, y, keep_mask, lam, loss, keep=True)
+    _check_problem(w, X, y, keep_mask, lam, loss, keep=True, w_name="w")
     g, _ = _grad_hess(w, X, y, keep_mask, lam, loss, reg)
     return jnp.linalg.norm(g)
 
@@ -154,6 +174,10 @@ def guo_bounds(w_star, X, y, forget_mask, lam, gamma, C):
 
     Returns:
       ``{"data_dep", "norm", "worst_case"}`` scalars.
+
+    Raises:
+      ValueError: on non-finite or mis-shaped ``w_star``, ``X``, ``y`` (labels in {-1, +1}), an
+        invalid ``forget_mask``, or a non-positive ``lam``, ``gamma`` or ``C``.
     """
     _check_problem(w_star, X, y, forget_mask, lam, "logistic")
     check_positive("gamma", gamma)
@@ -187,12 +211,14 @@ def certified_noise_scale(eps, delta, residual_bound):
 
     Returns:
       ``sigma`` (Python float).
+
+    Raises:
+      ValueError: on a non-positive ``eps``, ``delta`` outside (0, 1), or a ``residual_bound`` that
+        is not a finite scalar ``>= 0``.
     """
     check_positive("eps", eps)
     check_probability("delta", delta, open_interval=True)
-    check_array("residual_bound", residual_bound)
-    if float(residual_bound) < 0:
-        raise ValueError("`residual_bound` must be >= 0.")
+    check_nonnegative("residual_bound", residual_bound)
     return math.sqrt(2.0 * math.log(1.5 / float(delta))) * float(residual_bound) / float(eps)
 
 
@@ -208,9 +234,11 @@ def ridge_sensitivity(n: int, lam: float, B: float) -> float:
 
     Returns:
       ``Delta_2`` (float).
+
+    Raises:
+      ValueError: if ``n`` is not an integer ``>= 1`` or ``lam``, ``B`` is not positive.
     """
-    if int(n) < 1:
-        raise ValueError(f"`n` must be >= 1; got {n}.")
+    n = check_int("n", n, min_value=1)
     check_positive("lam", lam)
     check_positive("B", B)
     L = B + B / math.sqrt(lam)
@@ -225,9 +253,12 @@ def ridge_output_perturbation(key, X, y, lam, s):
 
     Returns:
       ``(d,)``.
+
+    Raises:
+      ValueError: on non-finite or mis-shaped ``X``, ``y`` (one per row of ``X``) or a
+        non-positive ``lam`` or ``s``.
     """
-    check_array("X", X, ndim=2)
-    check_array("y", y, ndim=1)
+    _check_xy(X, y)
     check_positive("lam", lam)
     check_positive("s", s)
     n, d = X.shape
@@ -250,10 +281,17 @@ def sparsity_sweep(X, y, forget_mask, lam, support_sizes, gamma=LOGISTIC_GAMMA_G
 
     Returns:
       ``{"support", "residual", "guo_bound", "param_err"}``, arrays of length ``len(support_sizes)``.
+
+    Raises:
+      ValueError: on non-finite or mis-shaped ``X``, ``y`` (labels in {-1, +1}), an invalid
+        ``forget_mask``, ``support_sizes`` outside ``[1, d]`` or empty, or a non-positive ``lam`` or
+        ``gamma``.
     """
-    check_array("X", X, ndim=2)
+    _check_xy(X, y)
     n, d = X.shape
     check_forget_mask(forget_mask, n)
+    check_positive("lam", lam)
+    check_positive("gamma", gamma)
     sizes = [int(s) for s in support_sizes]
     if not sizes or any(s < 1 or s > d for s in sizes):
         raise ValueError(f"`support_sizes` must be non-empty integers in [1, {d}]; got {sizes}.")

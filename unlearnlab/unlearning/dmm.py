@@ -14,8 +14,17 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
-from unlearnlab.lab.checks import check_array, check_int, check_nonnegative, check_positive
+from unlearnlab.lab.checks import (
+    check_array,
+    check_int,
+    check_nonempty,
+    check_nonnegative,
+    check_positive,
+    check_shape,
+    is_traced,
+)
 from unlearnlab.unlearning.exact import check_forget_mask
 
 __all__ = [
@@ -37,7 +46,9 @@ def _check_xy(X, y):
     check_array("X", X, ndim=2)
     check_array("y", y, ndim=1)
     if jnp.shape(y)[0] != jnp.shape(X)[0]:
-        raise ValueError(f"`y` must have {jnp.shape(X)[0]} entries; got {jnp.shape(y)[0]}.")
+        raise ValueError(
+            f"`y` must have {jnp.shape(X)[0]} entries (rows of `X`); got {jnp.shape(y)[0]}."
+        )
 
 
 def _check_theta(name, theta, d):
@@ -59,11 +70,16 @@ def single_removal_attribution(X, y, theta_full, lam, X_eval):
 
     Returns:
       ``tau``: ``(n_eval, n)``.
+
+    Raises:
+      ValueError: on non-finite or mis-shaped ``X``, ``y``, ``theta_full``, ``X_eval`` (``d``
+        columns) or a non-positive ``lam``.
     """
     _check_xy(X, y)
     _check_theta("theta_full", theta_full, X.shape[1])
     check_positive("lam", lam)
     check_array("X_eval", X_eval, ndim=2)
+    check_shape("X_eval", X_eval, (None, np.shape(X)[1]))
     d = X.shape[1]
     H = X.T @ X + lam * jnp.eye(d, dtype=X.dtype)
     HiXt = jnp.linalg.solve(H, X.T)  # (d, n)
@@ -81,12 +97,17 @@ def additive_datamodel_predict(tau, f_full, forget_mask):
 
     Returns:
       ``(n_eval,)`` predicted outputs of the model retrained without ``F``.
+
+    Raises:
+      ValueError: on non-finite or mis-shaped ``tau``, ``f_full`` (one entry per row of ``tau``) or
+        an invalid ``forget_mask``.
     """
     check_array("tau", tau, ndim=2)
     check_array("f_full", f_full, ndim=1)
     if jnp.shape(f_full)[0] != jnp.shape(tau)[0]:
         raise ValueError(
-            f"`f_full` must have {jnp.shape(tau)[0]} entries; got {jnp.shape(f_full)}."
+            f"`f_full` must have {jnp.shape(tau)[0]} entries (rows of `tau`); "
+            f"got {jnp.shape(f_full)}."
         )
     check_forget_mask(forget_mask, jnp.shape(tau)[1])
     return f_full + tau @ forget_mask.astype(tau.dtype)
@@ -108,6 +129,10 @@ def logistic_influence_attribution(X, y, theta, lam, X_eval):
 
     Returns:
       ``(n_eval, n)``.
+
+    Raises:
+      ValueError: on non-finite or mis-shaped ``X``, ``y``, ``theta``, ``X_eval`` (``d`` columns)
+        or a non-positive ``lam``.
     """
     from unlearnlab.unlearning.exact import logistic_loss_grad
 
@@ -115,6 +140,7 @@ def logistic_influence_attribution(X, y, theta, lam, X_eval):
     _check_theta("theta", theta, X.shape[1])
     check_positive("lam", lam)
     check_array("X_eval", X_eval, ndim=2)
+    check_shape("X_eval", X_eval, (None, np.shape(X)[1]))
     _, H = logistic_loss_grad(theta, X, y, lam)
     s = jax.nn.sigmoid(-y * (X @ theta))
     G = -(y * s)[:, None] * X + lam * theta[None, :]  # (n, d)
@@ -150,6 +176,10 @@ def gd_retain(theta0, X, y, retain_mask, lam, eta, T):
 
     Returns:
       ``(T+1, d)`` trajectory.
+
+    Raises:
+      ValueError: on non-finite or mis-shaped ``theta0``, ``X``, ``y`` (one per row of ``X``), a
+        ``retain_mask`` keeping every row or none, a negative ``lam`` or ``T``, a non-positive ``eta``.
     """
     T = _check_common(theta0, X, y, retain_mask, eta, T)
     check_forget_mask(~jnp.asarray(retain_mask), X.shape[0], name="~retain_mask")
@@ -170,6 +200,10 @@ def ga_forget(theta0, X, y, forget_mask, eta, T):
 
     Returns:
       ``(T+1, d)`` trajectory.
+
+    Raises:
+      ValueError: on non-finite or mis-shaped ``theta0``, ``X``, ``y`` (one per row of ``X``), an
+        invalid ``forget_mask``, a non-positive ``eta`` or a negative ``T``.
     """
     T = _check_common(theta0, X, y, forget_mask, eta, T)
     check_forget_mask(forget_mask, X.shape[0])
@@ -188,6 +222,10 @@ def gdiff(theta0, X, y, forget_mask, lam, eta, beta, T):
 
     Returns:
       ``(T+1, d)`` trajectory.
+
+    Raises:
+      ValueError: on non-finite or mis-shaped ``theta0``, ``X``, ``y`` (one per row of ``X``), an
+        invalid ``forget_mask``, a negative ``lam``, ``beta`` or ``T``, or a non-positive ``eta``.
     """
     T = _check_common(theta0, X, y, forget_mask, eta, T)
     check_forget_mask(forget_mask, X.shape[0])
@@ -217,18 +255,33 @@ def output_matching(theta0, X_match, targets, eta, T, loss: str = "sq", match_ma
 
     Returns:
       ``(T+1, d)`` trajectory.
+
+    Raises:
+      ValueError: on non-finite or mis-shaped ``theta0``, ``X_match``, ``targets`` (one per row of
+        ``X_match``), a non-positive ``eta``, a negative ``T``, a ``loss`` other than ``"sq"``, or a
+        ``match_mask`` that is not a boolean ``(m,)`` mask selecting a row.
     """
     check_array("X_match", X_match, ndim=2)
     _check_theta("theta0", theta0, X_match.shape[1])
     check_array("targets", targets, ndim=1)
     if jnp.shape(targets)[0] != jnp.shape(X_match)[0]:
         raise ValueError(
-            f"`targets` must have {jnp.shape(X_match)[0]} entries; got {jnp.shape(targets)}."
+            f"`targets` must have {jnp.shape(X_match)[0]} entries (rows of `X_match`); "
+            f"got {jnp.shape(targets)}."
         )
     check_positive("eta", eta)
     T = check_int("T", T, min_value=0)
     if loss != "sq":
         raise ValueError(f"`loss` must be 'sq'; got {loss!r}.")
+    if match_mask is not None:
+        mm = jnp.asarray(match_mask)
+        if tuple(mm.shape) != (X_match.shape[0],) or mm.dtype != jnp.bool_:
+            raise ValueError(
+                f"`match_mask` must be a boolean mask of shape ({X_match.shape[0]},); "
+                f"got {mm.dtype} {tuple(mm.shape)}."
+            )
+        if not is_traced(match_mask) and not bool(jnp.any(mm)):
+            raise ValueError("`match_mask` selects no row (the matching loss is 0/0).")
     w = (
         jnp.ones(X_match.shape[0], X_match.dtype)
         if match_mask is None
@@ -243,9 +296,27 @@ def output_matching(theta0, X_match, targets, eta, T, loss: str = "sq", match_ma
 
 
 def margins_binary(theta, X, y_pm1):
-    """Binary margins ``m(x, y) = y x^T theta`` (= ``z_y - log sum_{k != y} e^{z_k}`` for logits ``(0, x^T theta)``)."""
+    """Binary margins ``m(x, y) = y x^T theta`` (= ``z_y - log sum_{k != y} e^{z_k}`` for logits ``(0, x^T theta)``).
+
+    Args:
+      theta: ``(d,)``; X: ``(n, d)``; y_pm1: ``(n,)`` labels in {-1, +1}.
+
+    Returns:
+      ``(n,)`` margins.
+
+    Raises:
+      ValueError: on non-finite or mis-shaped ``theta``, ``X``, ``y_pm1`` (one per row of ``X``),
+        or labels not in {-1, +1}.
+    """
     check_array("X", X, ndim=2)
     check_array("y_pm1", y_pm1, ndim=1)
+    _check_theta("theta", theta, np.shape(X)[1])
+    if np.shape(y_pm1)[0] != np.shape(X)[0]:
+        raise ValueError(
+            f"`y_pm1` must have {np.shape(X)[0]} entries (rows of `X`); got {np.shape(y_pm1)[0]}."
+        )
+    if not is_traced(y_pm1) and not np.all(np.abs(np.asarray(y_pm1)) == 1):
+        raise ValueError("`y_pm1` must hold labels in {-1, +1}.")
     return y_pm1 * (X @ theta)
 
 
@@ -261,8 +332,19 @@ def ga_error_floor(theta_full, theta_R, X_F):
 
     Returns:
       Scalar floor.
+
+    Raises:
+      ValueError: on non-finite or mis-shaped ``theta_full``, ``theta_R`` (``(d,)``) or ``X_F``.
     """
+    check_array("theta_full", theta_full, ndim=1)
+    check_nonempty("theta_full", theta_full)
+    _check_theta("theta_R", theta_R, np.shape(theta_full)[0])
     check_array("X_F", X_F, ndim=2)
+    if np.shape(X_F)[1] != np.shape(theta_full)[0]:
+        raise ValueError(
+            f"`X_F` must have {np.shape(theta_full)[0]} columns (the length of `theta_full`); "
+            f"got shape {np.shape(X_F)}."
+        )
     v = theta_full - theta_R
     return jnp.linalg.norm(v - _row_projector(X_F) @ v)
 
@@ -277,8 +359,12 @@ def om_contraction_rate(X_M, eta):
     """Prop. A3 rate ``1 - eta lambda^+_min(X_M^T X_M / |M|)`` (error contracts by it per step).
 
     ``lambda^+_min`` is the smallest eigenvalue above ``1e-10`` times the largest.
+
+    Raises:
+      ValueError: on a non-finite or empty ``X_M`` or a non-positive ``eta``.
     """
     check_array("X_M", X_M, ndim=2)
+    check_nonempty("X_M", X_M)
     check_positive("eta", eta)
     m = X_M.shape[0]
     ev, tol = _pos_eigs(X_M.T @ X_M / m)
@@ -294,9 +380,18 @@ def dmm_error_bound(delta, X_M):
 
     Returns:
       Scalar bound.
+
+    Raises:
+      ValueError: on a non-finite or empty ``X_M``, or a non-finite ``delta`` without one entry per
+        row of ``X_M``.
     """
     check_array("delta", delta, ndim=1)
     check_array("X_M", X_M, ndim=2)
+    check_nonempty("X_M", X_M)
+    if np.shape(delta)[0] != np.shape(X_M)[0]:
+        raise ValueError(
+            f"`delta` must have {np.shape(X_M)[0]} entries (rows of `X_M`); got {np.shape(delta)}."
+        )
     s = jnp.linalg.svd(X_M, compute_uv=False)
     smin = jnp.min(jnp.where(s > 1e-10 * s[0], s, jnp.inf))
     return jnp.linalg.norm(delta) / smin

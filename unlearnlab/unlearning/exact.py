@@ -23,7 +23,14 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from unlearnlab.lab.checks import check_array, check_int, check_positive, is_traced
+from unlearnlab.lab.checks import (
+    check_array,
+    check_int,
+    check_nonnegative,
+    check_positive,
+    check_shape,
+    is_traced,
+)
 
 __all__ = [
     "check_forget_mask",
@@ -67,6 +74,11 @@ def _check_xy(X, y):
         raise ValueError(
             f"`y` must have {np.shape(X)[0]} entries (rows of `X`); got {np.shape(y)[0]}."
         )
+
+
+def _check_vec(name, v, d):
+    check_array(name, v, ndim=1)
+    check_shape(name, v, (d,))
 
 
 def ridge_fit(X, y, lam):
@@ -116,9 +128,13 @@ def woodbury_retrain(X, y, theta_full, forget_mask, lam):
 
     Returns:
       ``(d,)`` retrained parameters ``theta_R``.
+
+    Raises:
+      ValueError: on non-finite or mis-shaped ``X``, ``y``, ``theta_full``, an invalid
+        ``forget_mask`` (see :func:`check_forget_mask`) or a non-positive ``lam``.
     """
     _check_xy(X, y)
-    check_array("theta_full", theta_full, ndim=1)
+    _check_vec("theta_full", theta_full, np.shape(X)[1])
     check_forget_mask(forget_mask, X.shape[0])
     check_positive("lam", lam)
     f = forget_mask.astype(X.dtype)
@@ -137,9 +153,13 @@ def loo_group_residuals(X, y, theta_full, forget_mask, lam):
 
     Returns:
       ``(n,)`` residuals of the retrained model on the forget rows (0 elsewhere).
+
+    Raises:
+      ValueError: on non-finite or mis-shaped ``X``, ``y``, ``theta_full``, an invalid
+        ``forget_mask`` (see :func:`check_forget_mask`) or a non-positive ``lam``.
     """
     _check_xy(X, y)
-    check_array("theta_full", theta_full, ndim=1)
+    _check_vec("theta_full", theta_full, np.shape(X)[1])
     check_forget_mask(forget_mask, X.shape[0])
     check_positive("lam", lam)
     n, d = X.shape
@@ -160,7 +180,20 @@ def logistic_loss_grad(theta, X, y, lam, weights=None):
 
     Returns:
       ``(grad (d,), hess (d, d))``.
+
+    Raises:
+      ValueError: on non-finite or mis-shaped ``theta``, ``X``, ``y``, ``weights`` or a negative
+        ``lam``.
     """
+    _check_xy(X, y)
+    _check_vec("theta", theta, np.shape(X)[1])
+    check_nonnegative("lam", lam)
+    if weights is not None:
+        _check_vec("weights", weights, np.shape(X)[0])
+    return _loss_grad(theta, X, y, lam, weights)
+
+
+def _loss_grad(theta, X, y, lam, weights=None):
     w = jnp.ones(X.shape[0], X.dtype) if weights is None else weights.astype(X.dtype)
     n_eff = jnp.sum(w)
     z = y * (X @ theta)
@@ -192,6 +225,11 @@ def logistic_fit_newton(
 
     Returns:
       ``(d,)`` minimiser.
+
+    Raises:
+      ValueError: on non-finite or mis-shaped ``X``, ``y`` (labels not in {-1, +1} included),
+        ``theta0``, a ``keep_mask`` that is not a boolean ``(n,)`` mask keeping a row, a
+        non-positive ``lam`` or ``tol``, or ``max_iter < 1``.
     """
     _check_xy(X, y)
     check_positive("lam", lam)
@@ -210,6 +248,8 @@ def logistic_fit_newton(
             )
         if not is_traced(km) and not bool(jnp.any(km)):
             raise ValueError("`keep_mask` keeps no row.")
+    if theta0 is not None:
+        _check_vec("theta0", theta0, np.shape(X)[1])
     w = jnp.ones(X.shape[0], bool) if keep_mask is None else jnp.asarray(keep_mask)
     th0 = jnp.zeros(X.shape[1], X.dtype) if theta0 is None else jnp.asarray(theta0, X.dtype)
     return _newton(X, y, lam, tol, max_iter, w, th0)
@@ -223,11 +263,11 @@ def _newton(X, y, lam, tol, max_iter, w, th0):
 
     def body(c):
         i, th, _ = c
-        g, Hm = logistic_loss_grad(th, X, y, lam, w)
+        g, Hm = _loss_grad(th, X, y, lam, w)
         th = th - jnp.linalg.solve(Hm, g)
-        g2, _ = logistic_loss_grad(th, X, y, lam, w)
+        g2, _ = _loss_grad(th, X, y, lam, w)
         return i + 1, th, jnp.linalg.norm(g2)
 
-    g0, _ = logistic_loss_grad(th0, X, y, lam, w)
+    g0, _ = _loss_grad(th0, X, y, lam, w)
     _, th, _ = jax.lax.while_loop(cond, body, (0, th0, jnp.linalg.norm(g0)))
     return th

@@ -17,8 +17,9 @@ from functools import partial
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
-from unlearnlab.lab.checks import check_array, check_int, check_positive
+from unlearnlab.lab.checks import check_array, check_int, check_nonempty, check_positive
 
 __all__ = [
     "weighted_ridge",
@@ -31,12 +32,37 @@ __all__ = [
 ]
 
 
+def _check_rows(name, v, X):
+    check_array(name, v, ndim=1)
+    if np.shape(v)[0] != np.shape(X)[0]:
+        raise ValueError(
+            f"`{name}` must have {np.shape(X)[0]} entries (rows of `X`); got {np.shape(v)[0]}."
+        )
+
+
+def _check_unlearner(unlearner):
+    if not callable(unlearner):
+        raise ValueError(
+            "`unlearner` must be callable as U(theta, X, y, w, lam); "
+            f"got {type(unlearner).__name__}."
+        )
+
+
 def weighted_ridge(X, y, w, lam):
-    """``theta(w) = (X^T W X + lam I)^{-1} X^T W y`` (summed ridge loss with row weights ``w``)."""
+    """``theta(w) = (X^T W X + lam I)^{-1} X^T W y`` (summed ridge loss with row weights ``w``).
+
+    Raises:
+      ValueError: on non-finite or mis-shaped ``X``, ``y``, ``w`` (one entry per row of ``X``) or a
+        non-positive ``lam``.
+    """
     check_array("X", X, ndim=2)
-    check_array("y", y, ndim=1)
-    check_array("w", w, ndim=1)
+    _check_rows("y", y, X)
+    _check_rows("w", w, X)
     check_positive("lam", lam)
+    return _weighted_ridge(X, y, w, lam)
+
+
+def _weighted_ridge(X, y, w, lam):
     d = X.shape[1]
     return jnp.linalg.solve((X * w[:, None]).T @ X + lam * jnp.eye(d, dtype=X.dtype), X.T @ (w * y))
 
@@ -52,11 +78,21 @@ def project_capped_simplex(w, k, iters: int = 100):
 
     Returns:
       ``(n,)`` projected weights.
+
+    Raises:
+      ValueError: on a non-finite or empty ``w``, ``k`` outside ``[0, n]`` or ``iters < 1``.
     """
     check_array("w", w, ndim=1)
+    check_nonempty("w", w)
     n = w.shape[0]
     if not 0 <= float(k) <= n:
         raise ValueError(f"`k` must lie in [0, {n}]; got {k}.")
+    iters = check_int("iters", iters, min_value=1)
+    return _project(w, k, iters)
+
+
+def _project(w, k, iters: int = 100):
+    n = w.shape[0]
     target = n - k
     lo = jnp.min(w) - 1.0
     hi = jnp.max(w)
@@ -72,7 +108,13 @@ def project_capped_simplex(w, k, iters: int = 100):
 
 
 def gd_retain_unlearner(eta: float, T: int) -> Callable:
-    """``U(theta, X, y, w, lam)``: ``T`` steps of GD on the weighted retain loss (relaxed gd_retain)."""
+    """``U(theta, X, y, w, lam)``: ``T`` steps of GD on the weighted retain loss (relaxed gd_retain).
+
+    Raises:
+      ValueError: on a non-positive ``eta`` or a ``T`` that is not an integer ``>= 0``.
+    """
+    check_positive("eta", eta)
+    T = check_int("T", T, min_value=0)
 
     def U(theta, X, y, w, lam):
         def step(th, _):
@@ -84,7 +126,13 @@ def gd_retain_unlearner(eta: float, T: int) -> Callable:
 
 
 def ga_unlearner(eta: float, T: int) -> Callable:
-    """``U``: ``T`` steps of gradient ascent on the forget loss with weights ``1 - w`` (relaxed GA)."""
+    """``U``: ``T`` steps of gradient ascent on the forget loss with weights ``1 - w`` (relaxed GA).
+
+    Raises:
+      ValueError: on a non-positive ``eta`` or a ``T`` that is not an integer ``>= 0``.
+    """
+    check_positive("eta", eta)
+    T = check_int("T", T, min_value=0)
 
     def U(theta, X, y, w, lam):
         def step(th, _):
@@ -107,10 +155,30 @@ def newton_unlearner() -> Callable:
 
 
 def unlearning_gap(w, X, y, lam, unlearner, theta_full=None):
-    """``G(w) = ||U(theta_full, w) - theta(w)||^2`` for relaxed retain weights ``w``."""
+    """``G(w) = ||U(theta_full, w) - theta(w)||^2`` for relaxed retain weights ``w``.
+
+    Raises:
+      ValueError: on non-finite or mis-shaped ``w``, ``X``, ``y``, ``theta_full`` (``(d,)``), a
+        non-positive ``lam`` or a non-callable ``unlearner``.
+    """
+    check_array("X", X, ndim=2)
+    _check_rows("y", y, X)
+    _check_rows("w", w, X)
+    check_positive("lam", lam)
+    _check_unlearner(unlearner)
+    if theta_full is not None:
+        check_array("theta_full", theta_full, ndim=1)
+        if np.shape(theta_full)[0] != np.shape(X)[1]:
+            raise ValueError(
+                f"`theta_full` must have shape ({np.shape(X)[1]},); got {np.shape(theta_full)}."
+            )
+    return _gap(w, X, y, lam, unlearner, theta_full)
+
+
+def _gap(w, X, y, lam, unlearner, theta_full=None):
     if theta_full is None:
-        theta_full = weighted_ridge(X, y, jnp.ones_like(w), lam)
-    return jnp.sum((unlearner(theta_full, X, y, w, lam) - weighted_ridge(X, y, w, lam)) ** 2)
+        theta_full = _weighted_ridge(X, y, jnp.ones_like(w), lam)
+    return jnp.sum((unlearner(theta_full, X, y, w, lam) - _weighted_ridge(X, y, w, lam)) ** 2)
 
 
 def worst_case_forget(key, X, y, lam, k, unlearner, steps: int = 200, lr: float = 0.1):
@@ -127,10 +195,16 @@ def worst_case_forget(key, X, y, lam, k, unlearner, steps: int = 200, lr: float 
 
     Returns:
       ``forget_mask``: ``bool[n]`` with ``k`` entries set.
+
+    Raises:
+      ValueError: on non-finite or mis-shaped ``X``, ``y`` (one per row of ``X``), a non-positive
+        ``lam`` or ``lr``, ``k`` outside ``[1, n-1]``, a negative ``steps`` or a non-callable
+        ``unlearner``.
     """
     check_array("X", X, ndim=2)
-    check_array("y", y, ndim=1)
+    _check_rows("y", y, X)
     check_positive("lam", lam)
+    _check_unlearner(unlearner)
     n = X.shape[0]
     k = check_int("k", k, min_value=1, max_value=n - 1)
     steps = check_int("steps", steps, min_value=0)
@@ -141,14 +215,14 @@ def worst_case_forget(key, X, y, lam, k, unlearner, steps: int = 200, lr: float 
 @partial(jax.jit, static_argnames=("k", "unlearner", "steps"))
 def _pga(key, X, y, lam, k, unlearner, steps, lr):
     n = X.shape[0]
-    theta_full = weighted_ridge(X, y, jnp.ones(n, X.dtype), lam)
-    gap = jax.grad(lambda w: unlearning_gap(w, X, y, lam, unlearner, theta_full))
-    w0 = project_capped_simplex(1.0 - k / n + 0.01 * jax.random.normal(key, (n,), X.dtype), k)
+    theta_full = _weighted_ridge(X, y, jnp.ones(n, X.dtype), lam)
+    gap = jax.grad(lambda w: _gap(w, X, y, lam, unlearner, theta_full))
+    w0 = _project(1.0 - k / n + 0.01 * jax.random.normal(key, (n,), X.dtype), k)
 
     def step(w, _):
         g = gap(w)
         g = g / (jnp.max(jnp.abs(g)) + 1e-30)
-        return project_capped_simplex(w + lr * g, k), None
+        return _project(w + lr * g, k), None
 
     w = jax.lax.scan(step, w0, None, length=steps)[0]
     idx = jnp.argsort(w)[:k]
