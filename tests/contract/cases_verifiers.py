@@ -23,10 +23,26 @@ def _env():
     return make_env(MASK, prompt_probs=None, rho0=0.1, rho1=0.2)
 
 
+R_NB = np.array([0.87, 0.13])  # two types, m_e > 0 > m_h at c = 1, s = 0.75, cost = 1
+PRIOR_NB = np.array([0.58, 0.42])
+
+
+def _cfg():
+    from unlearnlab.verifiers import PGConfig
+
+    return PGConfig(steps=3, G=2, n_prompts=2)
+
+
+def _pg_state():
+    from unlearnlab.verifiers import pg_init
+
+    return pg_init(THETA, _cfg())
+
+
 def _sim():
     from unlearnlab.verifiers import simulate_resampling
 
-    return simulate_resampling(K, R, C, S, PRIOR, K=3, n_tasks=20)
+    return simulate_resampling(K, R, 0.9, 0.3, PRIOR, K=3, n_tasks=20)
 
 
 CASES = [
@@ -148,6 +164,39 @@ CASES = [
             pass_strong=np.array([[1.0, 1.0], [0.0, 1.0]]),
         ),
         bad={"pass_weak": [np.array([[1.5, 0.0], [0.0, 1.0]])]},
+    ),
+    Case(
+        P + "optimal_k_two_type",
+        lambda: dict(r=R_NB, c=1.0, s=0.75, prior=PRIOR_NB, cost=1.0),
+        bad={**PRC, "r": [R + 1.0, np.array([0.5, 0.3, 0.2])], "s": [-0.75]},
+    ),
+    Case(
+        P + "simulate_resampling",
+        lambda: dict(key=K, r=R, c=0.9, s=0.3, prior=PRIOR, K=3, n_tasks=20),
+        bad={
+            "r": [R + 1.0],
+            "c": [1.5, C],  # c, s: scalars here
+            "s": [-0.3, S],
+            "prior": [np.array([0.7, 0.7])],
+            "K": [0, -1],
+            "n_tasks": [0, -1],
+        },
+    ),
+    Case(
+        P + "mc_outcomes",
+        lambda: dict(sim=_sim(), Ks=np.array([0, 1, 3]), cost=0.5, K_sim=3),
+        bad={"Ks": [np.array([0, 4])], "cost": [-1.0], "K_sim": [0, -1]},
+    ),
+    Case(P + "pg_init", lambda: dict(theta0=THETA, cfg=_cfg())),
+    Case(P + "pg_step", lambda: dict(key=K, state=_pg_state(), env=_env(), cfg=_cfg())),
+    Case(
+        P + "train",
+        lambda: dict(key=K, theta0=THETA, env=_env(), cfg=_cfg()),
+    ),
+    Case(
+        P + "train_modes",
+        lambda: dict(key=K, theta0=THETA, env=_env(), cfg=_cfg(), modes=("clean", "backward")),
+        bad={"modes": [("x",), ()]},
     ),
 ]
 EXEMPT = exempt_non_functions("unlearnlab.verifiers")

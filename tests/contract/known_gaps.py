@@ -94,13 +94,6 @@ MISSING_CASES = frozenset(
         "unlearnlab.semisup.rss_init",
         "unlearnlab.semisup.rss_run",
         "unlearnlab.semisup.rss_step",
-        "unlearnlab.verifiers.mc_outcomes",
-        "unlearnlab.verifiers.optimal_k_two_type",
-        "unlearnlab.verifiers.pg_init",
-        "unlearnlab.verifiers.pg_step",
-        "unlearnlab.verifiers.simulate_resampling",
-        "unlearnlab.verifiers.train",
-        "unlearnlab.verifiers.train_modes",
     }
 )
 
@@ -117,16 +110,5 @@ KNOWN_FAILING = frozenset(
         "unlearnlab.semisup.fit_pca_sign",
         "unlearnlab.semisup.robust_loss_01_linear",
         "unlearnlab.semisup.shifted_params",
-        "unlearnlab.verifiers.clean_value",
-        "unlearnlab.verifiers.empirical_ceiling",
-        "unlearnlab.verifiers.estimator_variance",
-        "unlearnlab.verifiers.exact_clean_grad",
-        "unlearnlab.verifiers.expected_update",
-        "unlearnlab.verifiers.grpo_advantages",
-        "unlearnlab.verifiers.pg_estimate",
-        "unlearnlab.verifiers.rho1_from_overturn",
-        "unlearnlab.verifiers.score",
-        "unlearnlab.verifiers.softmax_bandit_logp",
-        "unlearnlab.verifiers.utility_increment",
     }
 )

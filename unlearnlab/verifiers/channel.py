@@ -32,7 +32,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from unlearnlab.lab.checks import check_array, check_probability, is_traced
+from unlearnlab.lab.checks import check_array, check_in_range, check_probability, is_traced
 
 __all__ = [
     "check_rates",
@@ -230,6 +230,10 @@ def rho1_from_overturn(overturn, rho0, p_correct, t_a, f_a):
         rho1 = (1 - rho0)(1 - p)(o - f_a) / (p (t_a - o)).
 
     Requires ``f_a <= o < t_a`` and ``p > 0``; returns NaN-free values (0 where ``p (t_a - o) = 0``).
+
+    Raises:
+      ValueError: ``overturn``, ``t_a``, ``f_a`` or ``rho0`` outside [0, 1]; ``p_correct`` outside
+        (0, 1] (concrete inputs only).
     """
     for n, v in (
         ("overturn", overturn),
@@ -239,6 +243,7 @@ def rho1_from_overturn(overturn, rho0, p_correct, t_a, f_a):
         ("rho0", rho0),
     ):
         check_probability(n, v)
+    check_in_range("p_correct", p_correct, 0.0, 1.0, lo_open=True)
     den = jnp.asarray(p_correct * (t_a - overturn))
     num = (1.0 - rho0) * (1.0 - p_correct) * (overturn - f_a)
     return jnp.where(den != 0, num / jnp.where(den != 0, den, 1.0), 0.0)

@@ -43,9 +43,12 @@ import optax
 
 from unlearnlab.lab.checks import (
     check_array,
+    check_index,
     check_int,
+    check_nonnegative,
     check_positive,
     check_probability_vector,
+    check_tree_finite,
     is_traced,
 )
 from unlearnlab.verifiers.bounds import MODES, _expected_weight, _expected_weight_sq
@@ -215,16 +218,43 @@ class PGInfo(NamedTuple):
     mean_r_tilde: jax.Array  # [] mean observed reward of the step
 
 
+def _check_theta(theta, n_actions=None, name="theta"):
+    """``theta``: finite ``[K]`` logits, ``K >= 1`` (``K`` = ``n_actions`` when given)."""
+    check_array(name, theta, ndim=1)
+    K = np.shape(theta)[0]
+    if K < 1:
+        raise ValueError(f"`{name}` must hold at least one logit; got shape {np.shape(theta)}.")
+    if n_actions is not None and K != n_actions:
+        raise ValueError(
+            f"`{name}` must have one logit per answer K = {n_actions} (last axis of "
+            f"`correct_mask`); got shape {np.shape(theta)}."
+        )
+    return theta
+
+
 # --------------------------------------------------------------------------- bandit calculus
 
 
 def softmax_bandit_logp(theta, a):
-    """``log pi(a) = theta_a - logsumexp(theta)``. ``theta``: [K]; ``a``: int (any shape)."""
+    """``log pi(a) = theta_a - logsumexp(theta)``. ``theta``: [K]; ``a``: int (any shape).
+
+    Raises:
+      ValueError: ``theta`` not finite ``[K]``; ``a`` not integers in [0, K) (concrete inputs only).
+    """
+    _check_theta(theta)
+    check_index("a", a, np.shape(theta)[0])
     return jnp.take(theta, a) - jax.nn.logsumexp(theta)
 
 
 def score(theta, a):
-    """Score ``grad_theta log pi(a) = e_a - softmax(theta)``; ``[..., K]`` for ``a`` of shape ``[...]``."""
+    """Score ``grad_theta log pi(a) = e_a - softmax(theta)``; ``[..., K]`` for ``a`` of shape ``[...]``.
+
+    Raises:
+      ValueError: ``theta`` not finite ``[K]``; ``a`` not integers in [0, K) (concrete inputs only).
+    """
+    _check_theta(theta)
+    check_index("a", a, np.shape(theta)[0])
+    theta = jnp.asarray(theta)
     K = theta.shape[-1]
     return jax.nn.one_hot(a, K, dtype=theta.dtype) - jax.nn.softmax(theta)
 
@@ -235,7 +265,15 @@ def _rbar(correct_mask, prompt_probs):
 
 
 def clean_value(theta, env: BanditEnv):
-    """Clean objective ``J(theta) = sum_j q_j sum_a pi_a R_{j,a}``."""
+    """Clean objective ``J(theta) = sum_j q_j sum_a pi_a R_{j,a}``.
+
+    Raises:
+      ValueError: malformed ``env`` (:func:`check_env`); ``theta`` not finite ``[K]`` with ``K`` the
+        answers of ``env`` (concrete inputs only; skipped inside the traced training step).
+    """
+    if not is_traced(theta):
+        check_env(env)
+        _check_theta(theta, np.shape(env.correct_mask)[-1])
     return jax.nn.softmax(theta) @ _rbar(env.correct_mask, env.prompt_probs)
 
 
@@ -248,8 +286,12 @@ def exact_clean_grad(theta, correct_mask, prompt_probs=None):
 
     Returns:
       ``[K]`` gradient.
+
+    Raises:
+      ValueError: ``theta`` not finite ``[K]`` matching ``correct_mask``; ``prompt_probs`` missing
+        for a ``[P, K]`` mask.
     """
-    check_array("theta", theta, ndim=1)
+    _check_theta(theta, np.shape(correct_mask)[-1] if np.ndim(correct_mask) else None)
     if np.ndim(correct_mask) == 2 and prompt_probs is None:
         raise ValueError("`prompt_probs` is required when `correct_mask` has shape [P, K].")
     pi = jax.nn.softmax(theta)
@@ -274,10 +316,14 @@ def expected_update(theta, env: BanditEnv, mode: str):
 
     Returns:
       ``[K]``.
+
+    Raises:
+      ValueError: unknown ``mode``; malformed ``env``; ``theta`` not finite ``[K]`` matching it.
     """
     if mode not in MODES:
         raise ValueError(f"`mode` must be one of {MODES}; got {mode!r}.")
     check_env(env)
+    _check_theta(theta, np.shape(env.correct_mask)[-1])
     pi = jax.nn.softmax(theta)
     mbar = _mbar(env, mode, 1)
     return pi * (mbar - pi @ mbar)
@@ -287,10 +333,14 @@ def estimator_variance(theta, env: BanditEnv, mode: str):
     """Exact total variance ``E||g||^2 - ||E g||^2`` of the single-rollout no-baseline estimator.
 
     E||g||^2 = sum_a pi_a ||e_a - pi||^2 sum_j q_j E[w^2 | R_{j,a}].
+
+    Raises:
+      ValueError: unknown ``mode``; malformed ``env``; ``theta`` not finite ``[K]`` matching it.
     """
     if mode not in MODES:
         raise ValueError(f"`mode` must be one of {MODES}; got {mode!r}.")
     check_env(env)
+    _check_theta(theta, np.shape(env.correct_mask)[-1])
     pi = jax.nn.softmax(theta)
     m2 = _mbar(env, mode, 2)
     sq = 1.0 - 2.0 * pi + pi @ pi  # ||e_a - pi||^2
@@ -313,8 +363,14 @@ def grpo_advantages(r, eps=1e-6, std_norm=True):
 
     Returns:
       ``[..., G]``.
+
+    Raises:
+      ValueError: ``r`` empty or not finite; ``eps`` negative or not finite (concrete inputs only).
     """
     check_array("r", r)
+    if np.size(r) == 0:
+        raise ValueError(f"`r` must be non-empty; got shape {np.shape(r)}.")
+    check_nonnegative("eps", eps)
     r = jnp.asarray(r)
     c = r - jnp.mean(r, axis=-1, keepdims=True)
     if not std_norm:
@@ -402,10 +458,14 @@ def pg_estimate(
 
     Returns:
       ``[K]`` gradient estimate (ascent direction).
+
+    Raises:
+      ValueError: unknown ``mode``/``baseline``; ``G`` or ``n_prompts`` too small; malformed
+        ``env``; ``theta`` not finite ``[K]`` matching ``env``.
     """
     _check_est_args(mode, baseline, G, n_prompts)
-    check_array("theta", theta, ndim=1)
     check_env(env)
+    _check_theta(theta, np.shape(env.correct_mask)[-1])
     theta = jnp.asarray(theta)
     a, R, rt, rho0, rho1 = _rollouts(key, theta, env, G, n_prompts)
     A = _advantages(_weights(mode, R, rt, rho0, rho1), baseline)
@@ -420,8 +480,12 @@ def _optimizer(cfg: PGConfig):
 
 
 def pg_init(theta0, cfg: PGConfig) -> PGState:
-    """Initial state: logits ``theta0`` [K], the optax state, zero appeal counts."""
-    check_array("theta0", theta0, ndim=1)
+    """Initial state: logits ``theta0`` [K], the optax state, zero appeal counts.
+
+    Raises:
+      ValueError: ``theta0`` not a finite ``[K]`` array with ``K >= 1`` (concrete inputs only).
+    """
+    _check_theta(theta0, name="theta0")
     theta0 = jnp.asarray(theta0)
     z = jnp.zeros((), theta0.dtype)
     return PGState(theta0, _optimizer(cfg).init(theta0), z, z, jnp.zeros((), jnp.int32))
@@ -459,8 +523,14 @@ def pg_step(key, state: PGState, env: BanditEnv, cfg: PGConfig) -> tuple[PGState
 
     Returns:
       ``(state, info)``; ``info.J`` is the clean objective after the update.
+
+    Raises:
+      ValueError: malformed ``env``; ``state`` with a NaN/inf leaf or ``state.theta`` not ``[K]``
+        matching ``env`` (concrete inputs only).
     """
     check_env(env)
+    check_tree_finite("state", state)
+    _check_theta(state.theta, np.shape(env.correct_mask)[-1], name="state.theta")
     return _step(key, state, env, cfg)
 
 
@@ -472,8 +542,13 @@ def train(key, theta0, env: BanditEnv, cfg: PGConfig) -> tuple[PGState, PGInfo]:
 
     Returns:
       ``(final_state, infos)`` with every ``PGInfo`` leaf stacked over steps (leading axis ``steps``).
+
+    Raises:
+      ValueError: malformed ``env``; ``theta0`` not a finite ``[K]`` array matching ``env``
+        (concrete inputs only).
     """
     check_env(env)
+    _check_theta(theta0, np.shape(env.correct_mask)[-1], name="theta0")
     state = pg_init(theta0, cfg)
     keys = jax.random.split(key, cfg.steps)
     return _scan_steps(lambda s, k: _step(k, s, env, cfg), state, keys)
@@ -500,11 +575,18 @@ def train_modes(key, theta0, env: BanditEnv, cfg: PGConfig, modes=MODES):
 
     Returns:
       ``(final_states, infos)`` with a leading axis ``len(modes)`` on every leaf.
+
+    Raises:
+      ValueError: ``modes`` empty or with an unknown mode; malformed ``env``; ``theta0`` not a
+        finite ``[K]`` array matching ``env`` (concrete inputs only).
     """
+    if len(modes) == 0:
+        raise ValueError("`modes` must name at least one mode.")
     for m in modes:
         if m not in MODES:
             raise ValueError(f"`modes` entries must be in {MODES}; got {m!r}.")
     check_env(env)
+    _check_theta(theta0, np.shape(env.correct_mask)[-1], name="theta0")
     idx = jnp.asarray([MODES.index(m) for m in modes])
     keys = jax.random.split(key, cfg.steps)
 

@@ -32,12 +32,14 @@ import numpy as np
 
 from unlearnlab.lab.checks import (
     check_array,
+    check_index,
     check_int,
     check_nonnegative,
     check_probability,
     check_probability_vector,
     is_traced,
 )
+from unlearnlab.verifiers.channel import _check_binary
 
 __all__ = [
     "reject_prob",
@@ -76,14 +78,14 @@ def _check_prior(prior, r):
         raise ValueError(f"`prior` must have the shape of `r` {want}; got {np.shape(prior)}.")
 
 
-def _check_K(K, name="K"):
+def _check_K(K, name="K", min_value=0):
     if is_traced(K):
         return K
     arr = np.asarray(K)
     if arr.dtype.kind not in "iu" and not (arr.dtype.kind == "f" and np.all(arr == np.round(arr))):
         raise ValueError(f"`{name}` must be a non-negative integer; got {K!r}.")
-    if np.any(arr < 0):
-        raise ValueError(f"`{name}` must be >= 0; got {K!r}.")
+    if np.any(arr < min_value):
+        raise ValueError(f"`{name}` must be >= {min_value}; got {K!r}.")
     return K
 
 
@@ -158,8 +160,12 @@ def expected_utility(K, r, c, s, prior, cost):
 
 
 def utility_increment(k, r, c, s, prior, cost):
-    """``dU(k) = U(k) - U(k-1) = sum_t pi_t beta_t^(k-1) m_t`` for ``k >= 1``."""
-    _check_K(k, "k")
+    """``dU(k) = U(k) - U(k-1) = sum_t pi_t beta_t^(k-1) m_t`` for ``k >= 1``.
+
+    Raises:
+      ValueError: ``k`` not an integer >= 1; ``r``, ``c``, ``s``, ``prior`` or ``cost`` malformed.
+    """
+    _check_K(k, "k", min_value=1)
     _check_rcs(r, c, s)
     _check_prior(prior, r)
     check_nonnegative("cost", cost)
@@ -252,11 +258,14 @@ def simulate_resampling(key, r, c, s, prior, K: int, n_tasks: int):
 
     Raises:
       ValueError: if ``K`` or ``n_tasks`` is not a positive integer, or ``r``, ``c``, ``s``,
-        ``prior`` are not valid probabilities.
+        ``prior`` are not valid probabilities, or ``c``/``s`` is not a scalar.
     """
     K = check_int("K", K, min_value=1)
     n_tasks = check_int("n_tasks", n_tasks, min_value=1)
     _check_rcs(r, c, s)
+    for name, v in (("c", c), ("s", s)):
+        if np.ndim(v):
+            raise ValueError(f"`{name}` must be a scalar here; got shape {np.shape(v)}.")
     _check_prior(prior, r)
     r = jnp.atleast_1d(jnp.asarray(r, float))
     u = jax.random.uniform(key, (3, n_tasks), dtype=r.dtype)
@@ -273,18 +282,41 @@ def simulate_resampling(key, r, c, s, prior, K: int, n_tasks: int):
     return {"type": t, "first_accept": first, "accepted_correct": acc_correct}
 
 
-def mc_outcomes(sim: dict, Ks, cost) -> dict:
+def mc_outcomes(sim: dict, Ks, cost, K_sim: int | None = None) -> dict:
     """Monte Carlo accuracy and utility (with standard errors) at budgets ``Ks`` from one simulation.
 
     Args:
       sim: output of :func:`simulate_resampling` (``K_sim`` attempts).
       Ks: ``[M]`` budgets, each ``<= K_sim``.
       cost: false-positive cost ``C``.
+      K_sim: the ``K`` the simulation was run with (optional). When given, budgets above it are
+        rejected; without it a budget above ``K_sim`` cannot be detected (the simulation does not
+        record its ``K``) and returns the outcome at ``K_sim``.
 
     Returns:
       dict of ``[M]`` arrays: ``acc``, ``acc_se``, ``utility``, ``utility_se``, ``fp_rate``.
+
+    Raises:
+      ValueError: ``sim`` without equal-length ``first_accept``/``accepted_correct`` arrays;
+        ``Ks`` not integers >= 0 (or above ``K_sim``); ``cost`` negative or not finite;
+        ``K_sim`` < 1 (concrete inputs only).
     """
     check_nonnegative("cost", cost)
+    if not isinstance(sim, dict) or not {"first_accept", "accepted_correct"} <= set(sim):
+        raise ValueError("`sim` must be the dict returned by simulate_resampling.")
+    if np.ndim(sim["first_accept"]) != 1 or np.shape(sim["first_accept"]) != np.shape(
+        sim["accepted_correct"]
+    ):
+        raise ValueError(
+            "`sim` must hold 1-D `first_accept` and `accepted_correct` of one length; got "
+            f"{np.shape(sim['first_accept'])} and {np.shape(sim['accepted_correct'])}."
+        )
+    check_array("Ks", Ks, ndim=1, finite=False)
+    if K_sim is not None:
+        K_sim = check_int("K_sim", K_sim, min_value=1)
+        check_index("Ks", Ks, K_sim + 1)
+    else:
+        _check_K(Ks, "Ks")
     Ks = jnp.asarray(Ks)
     first = sim["first_accept"]
     ok = sim["accepted_correct"]
@@ -316,8 +348,14 @@ def empirical_ceiling(pass_weak, pass_strong):
 
     Returns:
       ``[T]``.
+
+    Raises:
+      ValueError: ``pass_weak`` not a ``[T, S]`` array of 0/1 values; ``pass_strong`` not 0/1 of the
+        same shape.
     """
     check_array("pass_weak", pass_weak, ndim=2, finite=False)
+    _check_binary("pass_weak", pass_weak)
+    _check_binary("pass_strong", pass_strong)
     if np.shape(pass_strong) != np.shape(pass_weak):
         raise ValueError(
             f"`pass_strong` must have the shape of `pass_weak` {np.shape(pass_weak)}; "
