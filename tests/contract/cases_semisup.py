@@ -16,6 +16,24 @@ OKU = {"Xu": ("empty",)}  # n_unlab = 0: the unlabeled term is 0 (supervised DRO
 SIZES = {"d": [0, -1], "n_lab": [0, -1], "n_unlab": [-1]}
 B41 = dict(d=10, n_lab=20, n_unlab=200, alpha=0.1, delta=0.1, mu0_norm=2.0, sigma0=1.0)
 
+
+
+def _sq_loss(theta, z, y):
+    return (1.0 - y * (z @ theta)) ** 2
+
+
+def _rss_cfg():
+    from unlearnlab.semisup import RSSConfig
+
+    return RSSConfig(gamma=0.1, gamma_u=0.1, lam=1.0, lr=0.2)
+
+
+def _rss_state():
+    from unlearnlab.semisup import rss_init
+
+    return rss_init(TH, _rss_cfg())
+
+
 CASES = [
     Case(
         P + "sample_gmm2",
@@ -66,7 +84,27 @@ CASES = [
         ok=OKU,
     ),
     Case(P + "fit_erm_mean", lambda: dict(Xl=XL, yl=YL)),
-    Case(P + "fit_pca_sign", lambda: dict(Xl=XL, yl=YL, Xu=XU)),
+    Case(P + "fit_pca_sign", lambda: dict(Xl=XL, yl=YL, Xu=XU), ok=OKU),  # n_unlab = 0: ERM proxy
+    Case(
+        P + "robust_loss_generic",
+        lambda: dict(loss_fn=_sq_loss, theta=TH, x=XL[0], y=1.0, gamma=2.0, steps=3, lr=0.1),
+        bad={"gamma": [0.0, -1.0], "steps": [0, -1], "lr": [0.0, -0.1]},
+        # theta is any pytree the user's loss_fn accepts: its shapes are loss_fn's contract
+        ok={"theta": ("rank", "empty")},
+    ),
+    Case(P + "rss_init", lambda: dict(theta0=TH, cfg=_rss_cfg())),
+    Case(
+        P + "rss_step",
+        lambda: dict(key=K, state=_rss_state(), Xl=XL, yl=YL, Xu=XU, cfg=_rss_cfg()),
+        bad={"yl": [np.zeros(6)], "Xu": [XU[:, :2]]},
+        ok=OKU,
+    ),
+    Case(
+        P + "rss_run",
+        lambda: dict(key=K, theta0=TH, Xl=XL, yl=YL, Xu=XU, cfg=_rss_cfg(), steps=3),
+        bad={"yl": [np.zeros(6)], "Xu": [XU[:, :2]], "steps": [0, -1]},
+        ok=OKU,
+    ),
     Case(
         P + "bound_thm41",
         lambda: dict(**B41, gamma=0.1, C=1.0),

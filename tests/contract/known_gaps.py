@@ -90,10 +90,6 @@ MISSING_CASES = frozenset(
         "unlearnlab.selective_labels.sbc_ranks",
         "unlearnlab.selective_labels.sbc_replicate",
         "unlearnlab.selective_labels.sbc_summary",
-        "unlearnlab.semisup.robust_loss_generic",
-        "unlearnlab.semisup.rss_init",
-        "unlearnlab.semisup.rss_run",
-        "unlearnlab.semisup.rss_step",
     }
 )
 
@@ -106,9 +102,5 @@ KNOWN_FAILING = frozenset(
         "unlearnlab.selective_labels.loglik_given_Z",
         "unlearnlab.selective_labels.loglik_marginal_gh",
         "unlearnlab.selective_labels.untested_risk_gh",
-        "unlearnlab.semisup.bayes_risk_iso",
-        "unlearnlab.semisup.fit_pca_sign",
-        "unlearnlab.semisup.robust_loss_01_linear",
-        "unlearnlab.semisup.shifted_params",
     }
 )

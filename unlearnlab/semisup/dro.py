@@ -29,9 +29,12 @@ import optax
 from unlearnlab.lab.checks import (
     check_array,
     check_int,
+    check_nonempty,
     check_nonnegative,
     check_positive,
     check_shape,
+    check_tree_finite,
+    is_traced,
 )
 from unlearnlab.semisup.baselines import _check_labeled, _check_unlabeled, fit_erm_mean
 from unlearnlab.semisup.gaussian_mixture import _check_nonzero, _check_pm1, _float
@@ -94,13 +97,19 @@ def robust_loss_01_linear(theta, x, y, gamma) -> jax.Array:
     Returns:
       ``phi`` with the batch shape of ``x`` (scalar or ``(n,)``), values in ``[0, 1]``.
 
+    Raises:
+      ValueError: ``theta`` empty, zero or not finite; ``x`` empty, not finite or not matching
+        ``theta``; ``y`` not in ``{-1, +1}`` with ``x``'s batch shape; ``gamma`` not > 0.
+
     References:
       Closed form derived in the lab (spec ``semisup-dro.md`` §1.6, ``theory/semisup_dro.md``);
       robust loss as defined in Saberi et al. 2024, Section 3 (Sinha, Namkoong & Duchi 2018).
     """
     theta, x, y = _float(theta), _float(x), _float(y)
     check_array("theta", theta, ndim=1)
+    check_nonempty("theta", theta)
     check_array("x", x, ndim=(1, 2))
+    check_nonempty("x", x)
     check_array("y", y, ndim=x.ndim - 1)
     check_shape("x", x, x.shape[:-1] + theta.shape)
     check_shape("y", y, x.shape[:-1])
@@ -135,12 +144,19 @@ def robust_loss_generic(
     Returns:
       Scalar robust loss (a lower bound on the supremum, exact in the limit).
 
+    Raises:
+      ValueError: ``theta`` or ``y`` with a NaN/inf leaf; ``x`` not a non-empty finite ``(d,)``
+        array; ``gamma`` or ``lr`` not > 0; ``steps`` < 1 (concrete inputs only).
+
     References:
       Sinha, Namkoong & Duchi 2018 (certifiable robustness, Lagrangian relaxation); Saberi et al.
       2024 code (``optimize_x_adv``: 10 steps of size ``alpha/(t+1)`` from ``z = x``).
     """
     x = _float(x)
     check_array("x", x, ndim=1)
+    check_nonempty("x", x)
+    check_tree_finite("theta", theta)
+    check_tree_finite("y", y)
     _check_gamma("gamma", gamma)
     steps = check_int("steps", steps, min_value=1)
     check_positive("lr", lr)
@@ -266,7 +282,11 @@ class RSSInfo(NamedTuple):
 
 
 def rss_init(theta0, cfg: RSSConfig | None = None) -> RSSState:
-    """Initial state: ``theta0 / ||theta0||`` and a fresh optax state of ``cfg.tx()``."""
+    """Initial state: ``theta0 / ||theta0||`` and a fresh optax state of ``cfg.tx()``.
+
+    Raises:
+      ValueError: ``theta0`` not a finite non-zero ``(d,)`` array (concrete inputs only).
+    """
     cfg = RSSConfig() if cfg is None else cfg
     theta0 = _float(theta0)
     check_array("theta0", theta0, ndim=1)
@@ -282,8 +302,18 @@ def rss_step(key, state: RSSState, Xl, yl, Xu, cfg: RSSConfig) -> tuple[RSSState
     is tangent to the sphere (a Riemannian gradient step followed by the retraction). Pseudo-labels
     are recomputed from the current ``theta`` at every step. ``key`` draws the unlabeled minibatch
     when ``cfg.batch_size`` is set (indices with replacement); otherwise it is unused.
-    Inputs are trusted (validated by :func:`fit_rss`).
+    Inputs are validated when ``state.theta`` is concrete (a direct call); inside
+    :func:`rss_run`'s scan they are trusted (validated by :func:`rss_run` / :func:`fit_rss`).
+
+    Raises:
+      ValueError: ``state`` with a NaN/inf leaf or ``state.theta`` not ``(d,)``; ``Xl``, ``yl``,
+        ``Xu`` malformed as in :func:`rss_objective` (direct calls only).
     """
+    if not is_traced(state.theta):
+        Xl, yl = _check_labeled(Xl, yl)
+        Xu = _check_unlabeled(Xu, Xl.shape[1])
+        check_tree_finite("state", state)
+        check_shape("state.theta", state.theta, (Xl.shape[1],))
     n_unlab = Xu.shape[0]
     if cfg.batch_size is not None and 0 < cfg.batch_size < n_unlab:
         idx = jax.random.randint(key, (cfg.batch_size,), 0, n_unlab)
@@ -299,9 +329,18 @@ def rss_step(key, state: RSSState, Xl, yl, Xu, cfg: RSSConfig) -> tuple[RSSState
 
 def rss_run(key, theta0, Xl, yl, Xu, cfg: RSSConfig, steps: int) -> tuple[RSSState, RSSInfo]:
     """``steps`` RSS steps from ``theta0`` in one ``lax.scan``; returns the final state and the
-    stacked per-step :class:`RSSInfo` (``objective`` of shape ``(steps,)``)."""
+    stacked per-step :class:`RSSInfo` (``objective`` of shape ``(steps,)``).
+
+    Raises:
+      ValueError: ``steps`` < 1; ``theta0`` not a finite non-zero ``(d,)`` array; ``Xl``, ``yl``,
+        ``Xu`` malformed as in :func:`rss_objective` (concrete inputs only).
+    """
     steps = check_int("steps", steps, min_value=1)
+    if not is_traced(Xl):
+        Xl, yl = _check_labeled(Xl, yl)
+        Xu = _check_unlabeled(Xu, Xl.shape[1])
     state = rss_init(theta0, cfg)
+    check_shape("theta0", theta0, (Xl.shape[1],))
     keys = jax.random.split(key, steps)
 
     def body(s, k):

@@ -19,6 +19,7 @@ from jax.scipy.special import ndtr
 from unlearnlab.lab.checks import (
     check_array,
     check_int,
+    check_nonempty,
     check_nonnegative,
     check_positive,
     check_shape,
@@ -155,6 +156,10 @@ def shifted_params(mu0, sigma0, alpha, v, scale_shift: bool = False) -> tuple[ja
     Returns:
       ``(mu1, sigma1)``: ``(d,)`` array and a scalar array.
 
+    Raises:
+      ValueError: ``mu0`` not a non-empty finite ``(d,)`` array; ``v`` zero or not ``(d,)``;
+        ``sigma0`` not > 0; ``alpha`` negative.
+
     References:
       Saberi et al. 2024, Section 4 / poster "problem setup" (``||mu_0 - mu_1|| <= O(alpha)``,
       ``|sigma_1 - sigma_0| <= O(alpha)``); simulation: ``mu_1 = mu_0 + alpha v``, ``v`` random unit.
@@ -162,6 +167,7 @@ def shifted_params(mu0, sigma0, alpha, v, scale_shift: bool = False) -> tuple[ja
     mu0 = _float(mu0)
     v = _float(v)
     check_array("mu0", mu0, ndim=1)
+    check_nonempty("mu0", mu0)
     check_array("v", v, ndim=1)
     check_shape("v", v, mu0.shape)
     _check_nonzero("v", v)
@@ -238,9 +244,14 @@ def risk_linear_aniso(theta, mu, Sigma) -> jax.Array:
 
 
 def bayes_risk_iso(mu, sigma) -> jax.Array:
-    """Bayes risk of the isotropic GMM, ``R* = Phi(-||mu|| / sigma)`` (attained by ``theta ∝ mu``)."""
+    """Bayes risk of the isotropic GMM, ``R* = Phi(-||mu|| / sigma)`` (attained by ``theta ∝ mu``).
+
+    Raises:
+      ValueError: ``mu`` not a non-empty finite ``(d,)`` array; ``sigma`` not > 0.
+    """
     mu = _float(mu)
     check_array("mu", mu, ndim=1)
+    check_nonempty("mu", mu)
     check_positive("sigma", sigma)
     return ndtr(-jnp.linalg.norm(mu) / sigma)
 
