@@ -74,33 +74,10 @@ MISSING_CASES = frozenset(
         "unlearnlab.rl.values",
         "unlearnlab.rl.values_dp",
         "unlearnlab.rl.visitation",
-        "unlearnlab.selective_labels.conjugate_numpyro_model",
-        "unlearnlab.selective_labels.conjugate_testbed_posterior",
-        "unlearnlab.selective_labels.constrained_gaussian_posterior",
-        "unlearnlab.selective_labels.constrained_gaussian_var",
-        "unlearnlab.selective_labels.diagnostics",
-        "unlearnlab.selective_labels.draw_synthetic_params",
-        "unlearnlab.selective_labels.heckman_numpyro_model",
-        "unlearnlab.selective_labels.laplace_constrained_sd",
-        "unlearnlab.selective_labels.log_posterior_flat",
-        "unlearnlab.selective_labels.numpyro_model",
-        "unlearnlab.selective_labels.nuts_draws",
-        "unlearnlab.selective_labels.posterior_mode",
-        "unlearnlab.selective_labels.run_nuts",
-        "unlearnlab.selective_labels.sbc_ranks",
-        "unlearnlab.selective_labels.sbc_replicate",
-        "unlearnlab.selective_labels.sbc_summary",
     }
 )
 
 KNOWN_FAILING = frozenset(
     {
-        "unlearnlab.selective_labels.attenuated_coefficients",
-        "unlearnlab.selective_labels.conditioned_gaussian",
-        "unlearnlab.selective_labels.heckman_loglik",
-        "unlearnlab.selective_labels.implied_prevalence_gh",
-        "unlearnlab.selective_labels.loglik_given_Z",
-        "unlearnlab.selective_labels.loglik_marginal_gh",
-        "unlearnlab.selective_labels.untested_risk_gh",
     }
 )

@@ -18,6 +18,7 @@ import numpy as np
 
 from unlearnlab.lab.checks import (
     check_array,
+    check_int,
     check_nonnegative,
     check_positive,
     check_shape,
@@ -53,6 +54,19 @@ def _check_spd(name, A):
         raise ValueError(f"`{name}` must be symmetric.")
     if np.linalg.eigvalsh(a).min() <= 0:
         raise ValueError(f"`{name}` must be positive definite.")
+
+
+def _check_posterior_args(theta, name, X, T, Y, alpha, n_nodes, *, sigma_positive=True):
+    """Boundary checks of the flat-parameter functions: ``theta = [beta_Y, beta_D, sigma]``."""
+    check_X(X)
+    N, M = np.shape(X)
+    check_TY(T, Y, N)
+    check_array(name, theta, ndim=1)
+    check_shape(name, theta, (2 * M + 1,))
+    if sigma_positive and not is_traced(theta) and not float(np.asarray(theta)[2 * M]) > 0:
+        raise ValueError(f"`{name}` must have sigma = {name}[2M] > 0; got {np.asarray(theta)[2 * M]}.")
+    check_array("alpha", alpha, ndim=0)
+    check_int("n_nodes", n_nodes, min_value=1)
 
 
 def constrained_gaussian_var(Lambda, a, v, w):
@@ -117,9 +131,14 @@ def conditioned_gaussian(mean, cov, zero_idx):
 
     Returns:
       ``(mean (d,), cov (d, d))``.
+
+    Raises:
+      ValueError: ``cov`` not SPD; ``mean`` not a finite (d,) array; ``zero_idx`` not distinct
+        indices in [0, d).
     """
     _check_spd("cov", cov)
     d = np.shape(cov)[0]
+    check_array("mean", mean, ndim=1)
     check_shape("mean", mean, (d,))
     idx2 = np.asarray(sorted(int(j) for j in zero_idx), dtype=int)
     if idx2.size and (idx2.min() < 0 or idx2.max() >= d or np.unique(idx2).size != idx2.size):
@@ -152,8 +171,16 @@ def conjugate_testbed_posterior(X, T, Y, noise_sd, prior_sd, prevalence, w):
 
     Returns:
       ``(mean (M,), cov (M, M))``.
+
+    Raises:
+      ValueError: ``X`` not a finite non-empty (N, M) array; ``T``/``Y`` malformed; ``noise_sd`` or
+        ``prior_sd`` not > 0; ``w`` < 0; ``prevalence`` not finite.
     """
     check_array("X", X, ndim=2)
+    if np.shape(X)[0] < 1:
+        raise ValueError(f"`X` must hold at least one person; got shape {np.shape(X)}.")
+    if prevalence is not None:
+        check_array("prevalence", prevalence, ndim=0)
     N, M = np.shape(X)
     check_TY(T, Y, N, binary_Y=False)
     check_positive("noise_sd", noise_sd)
@@ -174,7 +201,14 @@ def log_posterior_flat(theta, X, T, Y, alpha, n_nodes: int = 40):
 
     Gauss-Hermite-marginalised log-likelihood plus the Stan priors ``N(0, 3^2)`` and
     ``N+(0, 3^2)`` (for sigma > 0), with alpha known. Used for the Laplace approximation.
+
+    Raises:
+      ValueError: ``theta`` not a finite (2M + 1,) array with ``sigma > 0``; malformed ``X``,
+        ``T``, ``Y``; ``alpha`` not finite; ``n_nodes`` < 1 (concrete ``theta`` only: inside
+        ``jax.grad``/``hessian`` the inputs are trusted).
     """
+    if not is_traced(theta):
+        _check_posterior_args(theta, "theta", X, T, Y, alpha, n_nodes)
     M = X.shape[1]
     bY, bD, sigma = theta[:M], theta[M : 2 * M], theta[2 * M]
     lp = -0.5 * (jnp.sum(bY**2) + jnp.sum(bD**2) + sigma**2) / PRIOR_SD**2
@@ -199,11 +233,13 @@ def laplace_constrained_sd(
     Returns:
       dict ``{"none", "prevalence", "expertise", "both"}`` -> (2M + 1,) predicted posterior s.d.s
       (0 on conditioned coordinates), plus ``"grad_norm"`` () the gradient norm at ``theta_mode``.
+
+    Raises:
+      ValueError: ``theta_mode`` not a finite (2M + 1,) array; malformed ``X``, ``T``, ``Y`` or
+        ``expertise_mask``; ``w_prev`` < 0; ``alpha`` not finite; ``n_nodes`` < 1.
     """
-    check_X(X)
-    N, M = np.shape(X)
-    check_TY(T, Y, N)
-    check_shape("theta_mode", theta_mode, (2 * M + 1,))
+    _check_posterior_args(theta_mode, "theta_mode", X, T, Y, alpha, n_nodes, sigma_positive=False)
+    M = np.shape(X)[1]
     check_nonnegative("w_prev", w_prev)
     mask = check_mask(expertise_mask, M)
     return _laplace(theta_mode, X, T, Y, w_prev, mask, alpha, n_nodes)
@@ -242,7 +278,13 @@ def posterior_mode(theta0, X, T, Y, alpha, *, n_steps: int = 30, n_nodes: int = 
     Each step solves ``(Lambda + lam I) delta = grad`` with ``Lambda = -Hess`` made positive
     definite by ``lam = max(1e-6, -min eig(Lambda) + 1e-3)``, caps ``|delta| <= 1``, and keeps sigma
     above 0.05. Returns ``(theta (2M+1,), grad_norm ())``.
+
+    Raises:
+      ValueError: ``theta0`` not a finite (2M + 1,) array with ``sigma > 0``; malformed ``X``,
+        ``T``, ``Y``; ``alpha`` not finite; ``n_steps`` or ``n_nodes`` < 1 (concrete inputs only).
     """
+    _check_posterior_args(theta0, "theta0", X, T, Y, alpha, n_nodes)
+    check_int("n_steps", n_steps, min_value=1)
     M = X.shape[1]
     f = lambda th: log_posterior_flat(th, X, T, Y, alpha, n_nodes)  # noqa: E731
 

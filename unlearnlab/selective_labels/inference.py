@@ -12,7 +12,9 @@ import numpy as np
 from numpyro.diagnostics import effective_sample_size, split_gelman_rubin
 from numpyro.infer import MCMC, NUTS
 
-from unlearnlab.lab.checks import check_int
+from unlearnlab.lab.checks import check_choice, check_int, check_probability, check_tree_finite
+
+CHAIN_METHODS = ("sequential", "parallel", "vectorized")
 
 __all__ = ["nuts_draws", "run_nuts", "diagnostics"]
 
@@ -43,7 +45,18 @@ def nuts_draws(
 
     Returns:
       ``(samples, extra)``: dicts of arrays with leading axes (num_chains, num_samples).
+
+    Raises:
+      ValueError: ``data`` with a NaN/inf leaf (concrete leaves only); a size below 1; unknown
+        ``chain_method``; ``target_accept_prob`` outside (0, 1).
     """
+    check_tree_finite("data", data)
+    check_int("num_warmup", num_warmup, min_value=1)
+    check_int("num_samples", num_samples, min_value=1)
+    check_int("num_chains", num_chains, min_value=1)
+    check_int("max_tree_depth", max_tree_depth, min_value=1)
+    check_choice("chain_method", chain_method, CHAIN_METHODS)
+    check_probability("target_accept_prob", target_accept_prob, open_interval=True)
     kernel = NUTS(
         model,
         target_accept_prob=target_accept_prob,
@@ -64,7 +77,25 @@ def nuts_draws(
 
 
 def diagnostics(samples: dict) -> dict:
-    """ESS and split-R-hat (``numpyro.diagnostics``) of every site; draws shaped (chains, draws, ...)."""
+    """ESS and split-R-hat (``numpyro.diagnostics``) of every site; draws shaped (chains, draws, ...).
+
+    R-hat is NaN by definition with one chain, and ESS/R-hat are NaN for a constant (masked) site.
+
+    Raises:
+      ValueError: ``samples`` empty, not a dict, with a NaN/inf draw, or a site not shaped
+        (chains, draws >= 2, ...), draws >= 4 with several chains (split R-hat).
+    """
+    if not isinstance(samples, dict) or not samples:
+        raise ValueError("`samples` must be a non-empty dict site -> (chains, draws, ...) array.")
+    check_tree_finite("samples", samples)
+    for name, x in samples.items():
+        # split R-hat halves each chain: 4 draws at least when there are several chains
+        need = 4 if np.ndim(x) >= 2 and np.shape(x)[0] > 1 else 2
+        if np.ndim(x) < 2 or np.shape(x)[1] < need:
+            raise ValueError(
+                f"`samples['{name}']` must be shaped (chains, draws >= {need}, ...); "
+                f"got {np.shape(x)}."
+            )
     out = {}
     for name, x in samples.items():
         x = np.asarray(x)
@@ -96,11 +127,19 @@ def run_nuts(
 
     Returns:
       dict with ``samples`` (site -> (chains, draws, ...)), ``diverging`` (chains, draws) bool,
-      ``diagnostics`` (site -> {"ess", "r_hat"}).
+      ``diagnostics`` (site -> {"ess", "r_hat"}; R-hat is NaN with one chain).
+
+    Raises:
+      ValueError: as :func:`nuts_draws`; ``num_samples`` < 2 (< 4 with several chains: split R-hat).
     """
+    check_tree_finite("data", data)
+    if chain_method is not None:
+        check_choice("chain_method", chain_method, CHAIN_METHODS)
     check_int("num_warmup", num_warmup, min_value=1)
     check_int("num_samples", num_samples, min_value=2)
     check_int("num_chains", num_chains, min_value=1)
+    if num_chains > 1:
+        check_int("num_samples", num_samples, min_value=4)
     if chain_method is None:
         chain_method = "sequential" if jax.default_backend() == "cpu" else "vectorized"
     samples, extra = nuts_draws(

@@ -31,8 +31,10 @@ __all__ = [
 
 
 def check_X(X):
-    """``X`` is a finite (N, M) matrix whose first column is the intercept (all ones)."""
+    """``X`` is a finite (N, M) matrix, N >= 1, whose first column is the intercept (all ones)."""
     check_array("X", X, ndim=2)
+    if np.shape(X)[0] < 1 or np.shape(X)[1] < 1:
+        raise ValueError(f"`X` must hold at least one person and one column; got {np.shape(X)}.")
     if not is_traced(X):
         x0 = np.asarray(X)[:, 0]
         if not np.all(x0 == 1):
@@ -132,11 +134,17 @@ def loglik_given_Z(params, X, T, Y, Z):
 
     Returns:
       (N,) log-likelihoods.
+
+    Raises:
+      ValueError: malformed ``X`` (see ``check_X``), ``T``/``Y`` (binary, -1 where untested),
+        ``params``, or ``Z`` not a finite (N,) array (concrete inputs only).
     """
     check_X(X)
     N, M = np.shape(X)
     check_TY(T, Y, N)
     check_params(params, M)
+    check_array("Z", Z, ndim=1)
+    check_shape("Z", Z, (N,))
     return _ll_given_Z(params["beta_Y"], params["beta_D"], params["alpha"], X, T, Y, Z)
 
 

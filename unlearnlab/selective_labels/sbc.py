@@ -294,9 +294,11 @@ def attenuated_coefficients(beta_Y, sigma):
       ``(..., M)`` attenuated coefficients.
 
     Raises:
-      ValueError: on NaN/inf or a non-positive ``sigma``.
+      ValueError: on NaN/inf, ``beta_Y`` with M = 0, or a non-positive ``sigma``.
     """
     check_array("beta_Y", beta_Y, ndim=(1, 2, 3))
+    if np.shape(beta_Y)[-1] < 1:
+        raise ValueError(f"`beta_Y` must hold M >= 1 coefficients; got shape {np.shape(beta_Y)}.")
     check_array("sigma", sigma, ndim=(0, 1, 2))
     if not np.all(np.asarray(sigma) > 0):
         raise ValueError("`sigma` must be > 0.")

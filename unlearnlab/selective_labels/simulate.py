@@ -19,7 +19,15 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from unlearnlab.lab.checks import check_array, check_int, check_positive, check_shape, is_traced
+from unlearnlab.lab.checks import (
+    check_array,
+    check_index,
+    check_int,
+    check_nonnegative,
+    check_positive,
+    check_shape,
+    is_traced,
+)
 
 __all__ = [
     "simulate_selective_labels",
@@ -105,8 +113,22 @@ def draw_synthetic_params(
 
     Returns:
       dict with ``beta_Y`` (M,), ``beta_D`` (M,), ``alpha`` (), ``sigma`` ().
+
+    Raises:
+      ValueError: ``M`` < 2; a non-finite mean, ``alpha`` or standard deviation; a negative
+        standard deviation; ``expertise_idx`` not integers in [0, M).
     """
     M = check_int("M", M, min_value=2)
+    for name, v in (
+        ("betaY_intercept_mean", betaY_intercept_mean),
+        ("betaD_intercept_mean", betaD_intercept_mean),
+        ("sigma_mean", sigma_mean),
+        ("alpha", alpha),
+    ):
+        check_array(name, v, ndim=0)
+    check_nonnegative("intercept_std", intercept_std)
+    check_nonnegative("sigma_std", sigma_std)
+    check_index("expertise_idx", np.asarray(expertise_idx, dtype=int), M, ndim=1)
     k1, k2, k3, k4, k5 = jax.random.split(key, 5)
     dtype = jnp.result_type(float)
     beta_Y = jax.random.normal(k1, (M,), dtype)
