@@ -100,3 +100,39 @@ def test_functions_document_every_argument():
         if why and e.qualname not in KNOWN_ARGS_GAPS:
             new[e.qualname] = why
     assert not new, "\n".join(f"{k}: {v}" for k, v in sorted(new.items()))
+
+
+def napoleon_field_problems(entry) -> list[str]:
+    """Args/Attributes/Raises entries that napoleon would misread (the site then shows a garbled
+    parameter, or a cross-reference to a non-existent class): e.g. two arguments on one line
+    (``a: x; b: y``) or a Raises continuation line not indented under its entry."""
+    from sphinx.ext.napoleon import Config
+    from sphinx.ext.napoleon.docstring import GoogleDocstring
+
+    doc = DOCS.own_docstring(entry.obj, entry.kind)
+    if not doc:
+        return []
+    cfg = Config(napoleon_use_ivar=True, napoleon_use_rtype=False, napoleon_numpy_docstring=False)
+    what = "class" if entry.kind in ("class", "namedtuple", "dataclass") else "function"
+    out = []
+    for line in str(GoogleDocstring(doc, cfg, what=what)).split("\n"):
+        m = re.match(r"^:(param|ivar|raises|type|vartype)\s+([^:]*):", line)
+        if not m:
+            continue
+        field, name = m.groups()
+        if field in ("param", "ivar") and re.search(r"[^\w\s,*\\]", name):
+            out.append(line[:100])
+        elif field in ("type", "vartype"):  # Google style puts shapes in the text, never a type
+            out.append(line[:100])
+        elif field == "raises" and not re.fullmatch(
+            r"[A-Z]\w*(Error|Exception|Warning)", name.strip()
+        ):
+            out.append(line[:100])
+    return out
+
+
+def test_docstring_fields_parse():
+    """Every Args/Attributes/Raises entry parses as one name and its text under napoleon."""
+    pytest.importorskip("sphinx", reason="the docs extra: pip install -e '.[docs]'")
+    bad = {e.qualname: p for e in CALLABLES if (p := napoleon_field_problems(e))}
+    assert not bad, "\n".join(f"{k}: {v}" for k, v in sorted(bad.items()))

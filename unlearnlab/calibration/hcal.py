@@ -247,10 +247,14 @@ def hcal_loss(
     form (see ``_subloss``), so value and gradient cost O(M) per class with no scatter-add.
 
     Args:
-      probs: (N, C). labels: (N,). window: :math:`w`. eps: hinge :math:`\\epsilon\\ge0`.
-      n_groups: :math:`G`. weighting: ``"equal_mass"``, ``"unweighted"``, ``"kmeans"`` or
-      ``"equal_width"``.
-      leave_one_class_out: LOCO average. sort: ``"xla"``, ``"host"``, ``"auto"``.
+      probs: (N, C).
+      labels: (N,).
+      window: :math:`w`.
+      eps: hinge :math:`\\epsilon\\ge0`.
+      n_groups: :math:`G`.
+      weighting: ``"equal_mass"``, ``"unweighted"``, ``"kmeans"`` or ``"equal_width"``.
+      leave_one_class_out: LOCO average.
+      sort: ``"xla"``, ``"host"``, ``"auto"``.
 
     Returns:
       scalar in [0, 1], differentiable in ``probs`` almost everywhere.
