@@ -137,6 +137,7 @@ CASES = [
 ]
 
 EXEMPT = {
+    P + "CLAIMS": "claims registry tuple",
     P + "SIGMA_A2": "constant (variance of A ~ U[-1, 1])",
     P + "METHODS": "constant (names of the estimators of rep4ex_trial)",
     P + "InvarianceFit": "NamedTuple type, not a function",

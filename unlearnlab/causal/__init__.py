@@ -12,6 +12,7 @@ Extrapolation*, ICLR 2024, arXiv:2310.04295 (``theory/rep4ex.md``, experiment ``
   baselines (``extrapolation.py``).
 """
 
+from unlearnlab.causal.claims import CLAIMS
 from unlearnlab.causal.extrapolation import (
     CFModel,
     PolyFit,
@@ -44,6 +45,7 @@ from unlearnlab.causal.model import (
 from unlearnlab.causal.pipeline import METHODS, rep4ex_trial
 
 __all__ = [
+    "CLAIMS",
     # model
     "SIGMA_A2",
     "cubic_h",
