@@ -25,13 +25,11 @@ CASES = [
         "unlearnlab.unlearning.acu_stats_fit",
         lambda: dict(X=_X.copy(), Y=_Y.copy(), gamma=1.0),
         bad={"Y": [_Y[:-1]], "gamma": [0.0, -1.0]},
-        ok={"X": ("empty",)},  # no rows: the statistics of the empty classifier
     ),
     Case(
         "unlearnlab.unlearning.acu_stats_update",
         lambda: dict(stats=_stats(), X=_X[:3].copy(), Y=_Y[:3].copy(), forget=True),
         bad={"X": [_X[:3, :2]], "Y": [_Y[:3, :2], _Y[:2]], "forget": ["yes", 1, None]},
-        ok={"X": ("empty",)},  # an empty request is a no-op
     ),
     Case(
         "unlearnlab.unlearning.acu_refactor",

@@ -128,7 +128,6 @@ CASES = [
             W=np.asarray(_acu_state().W), X_u=XA[:3].copy(), Y_u=YA[:3].copy(), lr=0.01, n_steps=3
         ),
         bad={"lr": [0.0, -1.0], "n_steps": [-1, 2.5], "Y_u": [YA[:3, :2]]},
-        ok={"X_u": ("empty",)},  # an empty forget batch is a no-op (zero rows are padding)
     ),
     Case(
         P + "buffer_init",

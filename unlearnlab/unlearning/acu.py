@@ -415,7 +415,7 @@ def acu_stats_fit(X, Y, gamma) -> ACUStats:
     """
     check_array("X", X, ndim=2)
     check_array("Y", Y, ndim=2)
-    check_shape("Y", Y, (np.shape(X)[0], None))
+    _check_rows(X, Y)
     check_positive("gamma", gamma)
     X = jnp.asarray(X)
     init = ACUStats(
@@ -462,6 +462,7 @@ def acu_stats_update(stats: ACUStats, X, Y, *, forget: bool = False) -> ACUStats
     check_array("X", X, ndim=2)
     check_array("Y", Y, ndim=2)
     check_shape("X", X, (None, d))
+    _check_rows(X, Y)
     check_shape("Y", Y, (np.shape(X)[0], C))
     if not isinstance(forget, (bool, np.bool_)):
         raise ValueError(f"`forget` must be a bool; got {forget!r}.")

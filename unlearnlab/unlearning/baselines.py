@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 import optax
 
 from unlearnlab.lab.checks import (
@@ -63,6 +64,11 @@ def gradient_ascent_unlearn(W, X_u, Y_u, *, lr: float, n_steps: int) -> jax.Arra
         check_array("X_u", X_u, ndim=2)
         check_shape("X_u", X_u, (None, W.shape[0]))
         check_array("Y_u", Y_u, ndim=2)
+        if np.shape(Y_u)[0] != np.shape(X_u)[0]:
+            raise ValueError(
+                f"`Y_u` must have one row per row of `X_u` ({np.shape(X_u)[0]}); "
+                f"got shape {np.shape(Y_u)}."
+            )
         check_shape("Y_u", Y_u, (X_u.shape[0], W.shape[1]))
         check_positive("lr", lr)
     n_steps = check_int("n_steps", n_steps, min_value=0)
