@@ -25,6 +25,7 @@ from unlearnlab.diffusion.attack import (
     rho_min,
     unlearn_diff_atk,
 )
+from unlearnlab.diffusion.claims import CLAIMS
 from unlearnlab.diffusion.erase import (
     collateral_kl,
     erase_esd,
@@ -59,6 +60,7 @@ from unlearnlab.diffusion.sfd import (
 )
 
 __all__ = [
+    "CLAIMS",
     # gaussian
     "vp_schedule",
     "marginal",

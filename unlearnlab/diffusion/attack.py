@@ -313,7 +313,9 @@ def unlearn_diff_atk(
 ):
     r"""UnlearnDiffAtk (continuous relaxation): Adam on the denoising loss from :math:`e^*`, in ``lax.scan``.
 
-    .. math:: \min_{\|e' - e^*\| \le \rho}\; \hat L(e')\quad\text{(see :func:`attack_loss`)}.
+    .. math:: \min_{\|e' - e^*\| \le \rho}\; \hat L(e'),
+
+    with :math:`\hat L` the sampled loss of :func:`attack_loss`.
 
     Args:
       e_star: erased prompt :math:`e^*` (start and budget centre), ``(p,)``.
