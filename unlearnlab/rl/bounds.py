@@ -29,7 +29,14 @@ import jax.numpy as jnp
 import numpy as np
 
 from unlearnlab.lab import checks
-from unlearnlab.rl.design import _budget, _budget_jit, _g_and_u, _solve, validate_design_inputs
+from unlearnlab.rl.design import (
+    _budget,
+    _budget_jit,
+    _g_and_u,
+    _solve,
+    check_budget_range,
+    validate_design_inputs,
+)
 from unlearnlab.rl.linear_mdp import LinearMDP, validate_mdp, validate_pis
 from unlearnlab.rl.visitation import visitation
 
@@ -66,12 +73,29 @@ class ComplexityResult(NamedTuple):
 
 
 def policy_visitations(mdp: LinearMDP, pis) -> tuple[jax.Array, jax.Array]:
-    """``phi_{pi,h}`` and ``Lambda_{pi,h}`` of every policy: ``([n_pi, H, d], [n_pi, H, d, d])``."""
+    """``phi_{pi,h}`` and ``Lambda_{pi,h}`` of every policy: ``([n_pi, H, d], [n_pi, H, d, d])``.
+
+    Raises:
+      ValueError: if ``mdp`` is malformed or ``pis`` is not ``[n_pi, H, S]`` actions in ``[0, A)``.
+    """
+    validate_mdp(mdp)
+    validate_pis(pis, mdp)
     return jax.vmap(lambda p: visitation(mdp, p))(jnp.asarray(pis))
 
 
 def gaps(V, gap_tol: float = 1e-12):
-    """``Delta(pi) = max V - V^pi`` (ties within ``gap_tol`` set to 0), ``Delta_min`` (``inf`` if all optimal)."""
+    """``Delta(pi) = max V - V^pi`` (ties within ``gap_tol`` set to 0), ``Delta_min`` (``inf`` if all optimal).
+
+    Raises:
+      ValueError: if ``V`` is not a finite non-empty 1-D array or ``gap_tol`` is negative.
+    """
+    checks.check_array("V", V, ndim=1)
+    checks.check_nonempty("V", V)
+    checks.check_nonnegative("gap_tol", gap_tol)
+    return _gaps(V, gap_tol)
+
+
+def _gaps(V, gap_tol):
     D = jnp.max(V) - V
     D = jnp.where(D <= gap_tol, 0.0, D)
     pos = D > 0
@@ -81,7 +105,7 @@ def gaps(V, gap_tol: float = 1e-12):
 
 def _targets(phis, V, eps, form, gap_tol):
     """Targets ``[n_pi, H, d]``, denominators ``[n_pi]``, mask ``[n_pi]`` for a form."""
-    D, Dmin = gaps(V, gap_tol)
+    D, Dmin = _gaps(V, gap_tol)
     if form == "abs":
         den = jnp.maximum(jnp.maximum(D, Dmin), eps)
         return phis, den, jnp.ones(D.shape, bool), D, Dmin
@@ -89,7 +113,9 @@ def _targets(phis, V, eps, form, gap_tol):
     return phis - phis[star][None], jnp.maximum(D, eps), D > 0, D, Dmin
 
 
-def _check_common(mdp, pis, cov_off, eps, form, reduce):
+def _check_common(mdp, pis, cov_off, eps, form, reduce, reg=0.0, gap_tol=0.0):
+    checks.check_nonnegative("reg", reg)
+    checks.check_nonnegative("gap_tol", gap_tol)
     validate_mdp(mdp)
     validate_pis(pis, mdp)
     H, _, _, d = np.shape(mdp.phi)
@@ -138,10 +164,15 @@ def o2o_complexity(
       n_bisect, n_iter: bisection steps on ``log T`` and Frank-Wolfe iterations per solve.
     Returns:
       :class:`ComplexityResult`.
+    Raises:
+      ValueError: if ``mdp``, ``pis`` or ``cov_off`` is malformed, ``eps`` not in (0, 1), ``form``
+        or ``reduce`` unknown, ``level <= 0``, ``reg`` or ``gap_tol < 0``, ``T_max <= 0`` or
+        ``n_bisect``/``n_iter < 1``.
     References: spec §3.1; the paper's ``C_o2o`` ([recalled]; which numerator form it uses is unknown).
     """
-    _check_common(mdp, pis, cov_off, eps, form, reduce)
+    _check_common(mdp, pis, cov_off, eps, form, reduce, reg, gap_tol)
     checks.check_positive("level", level)
+    check_budget_range(1e-6, T_max)
     checks.check_int("n_bisect", n_bisect, min_value=1)
     checks.check_int("n_iter", n_iter, min_value=1)
     return _o2o_jit(
@@ -194,9 +225,14 @@ def o2o_coefficient(
     gap_tol=1e-12,
     n_iter: int = 2000,
 ) -> jax.Array:
-    """Normalised ``C_o2o(T) = max_h T C_h(T)`` ([recalled] shape, spec §3.1); ``[2]`` bracket, ``T > 0``."""
-    _check_common(mdp, pis, cov_off, eps, form, "max")
+    """Normalised ``C_o2o(T) = max_h T C_h(T)`` ([recalled] shape, spec §3.1); ``[2]`` bracket, ``T > 0``.
+
+    Raises:
+      ValueError: as :func:`o2o_complexity`, and if ``T <= 0`` or ``n_iter < 1``.
+    """
+    _check_common(mdp, pis, cov_off, eps, form, "max", reg, gap_tol)
     checks.check_positive("T", T)
+    checks.check_int("n_iter", n_iter, min_value=1)
     phis, Lams = policy_visitations(mdp, jnp.asarray(pis))
     V = jnp.einsum("nhd,hd->n", phis, mdp.theta)
     X, den, mask, _, _ = _targets(phis, V, eps, form, gap_tol)
@@ -241,8 +277,18 @@ def bandit_lower_bound(
         ``Lambda_{pi,1}`` of each policy).
     Returns:
       ``[2]`` array ``(T_lo, T_hi)``.
+    Raises:
+      ValueError: if ``X``, ``Z``, ``theta``, ``cov_off`` or ``cov_exp`` is malformed, ``delta`` not
+        in (0, 1), ``eps`` not in ``[0, Delta_min)``, ``reg < 0``, ``T_max <= 0`` or
+        ``n_bisect``/``n_iter < 1``.
     """
     checks.check_array("X", X, ndim=2)
+    checks.check_nonempty("X", X)
+    checks.check_nonempty("Z", Z)
+    checks.check_nonnegative("reg", reg)
+    checks.check_int("n_bisect", n_bisect, min_value=1)
+    checks.check_int("n_iter", n_iter, min_value=1)
+    check_budget_range(1e-6, T_max)
     d = np.shape(X)[1]
     checks.check_array("Z", Z, ndim=2)
     checks.check_shape("Z", Z, (None, d))
@@ -253,6 +299,9 @@ def bandit_lower_bound(
     dt = jnp.result_type(jnp.asarray(theta))
     if cov_exp is None:
         cov_exp = jnp.einsum("id,ie->ide", X, X)
+    else:
+        checks.check_array("cov_exp", cov_exp, ndim=3)
+        checks.check_shape("cov_exp", cov_exp, (None, d, d))
     validate_design_inputs(cov_exp, cov_off, Z, np.ones(np.shape(Z)[0]))
     vals = np.asarray(Z, float) @ np.asarray(theta, float)
     star = int(np.argmax(vals))
@@ -294,14 +343,18 @@ def ftpedel_upper_bound(
     end ``T_hi`` of each bracket. ``theory/ftpedel.md`` §5.
 
     Returns: a scalar (``inf`` if some budget exceeds ``consts.T_max``).
+
+    Raises:
+      ValueError: if ``mdp``, ``pis`` or ``cov_off`` is malformed, ``eps`` or ``delta`` not in
+        (0, 1), ``consts`` invalid or ``eta < 0``.
     """
-    from unlearnlab.rl.ftpedel import FTPedelConsts, _beta, _level_consts
+    from unlearnlab.rl.ftpedel import FTPedelConsts, _beta, _level_consts, validate_consts
 
     consts = FTPedelConsts() if consts is None else consts
-    validate_mdp(mdp)
-    validate_pis(pis, mdp)
-    checks.check_probability("eps", eps, open_interval=True)
+    validate_consts(consts)
+    _check_common(mdp, pis, cov_off, eps, "abs", "max")
     checks.check_probability("delta", delta, open_interval=True)
+    checks.check_nonnegative("eta", eta)
     H, _, _, d = mdp.phi.shape
     pis = jnp.asarray(pis)
     n_pi = pis.shape[0]
@@ -309,7 +362,7 @@ def ftpedel_upper_bound(
     lam, H_fac = _level_consts(consts, H, d)
     phis, Lams = policy_visitations(mdp, pis)
     V = jnp.einsum("nhd,hd->n", phis, mdp.theta)
-    D, _ = gaps(V)
+    D, _ = _gaps(V, 1e-12)
     total = 0.0
     offr = jnp.asarray(cov_off) + lam * jnp.eye(d)
     for ell in range(1, L + 1):

@@ -78,23 +78,42 @@ def design_value(w, T, cov_exp, cov_off, targets, denom, reg=1e-9, mask=None) ->
 
     Args: see the module docstring; ``mask [n]`` bool selects the targets (default all).
     Returns: a scalar, convex in ``w``.
+    Raises:
+      ValueError: if the design inputs are malformed (:func:`validate_design_inputs`), ``w`` is not
+        a distribution over the ``n_exp`` exploration covariances, ``T < 0`` or ``reg < 0``.
     """
+    validate_design_inputs(cov_exp, cov_off, targets, denom, mask)
+    _check_weights("w", w, np.shape(cov_exp)[0])
+    checks.check_nonnegative("T", T)
+    checks.check_nonnegative("reg", reg)
+    return _design_value(w, T, cov_exp, cov_off, targets, denom, reg, mask)
+
+
+def _design_value(w, T, cov_exp, cov_off, targets, denom, reg, mask):
     g, _ = _g_and_u(w, T, cov_exp, cov_off, targets, denom, reg)
     if mask is None:
         return jnp.max(g)
     return jnp.where(jnp.any(mask), jnp.max(jnp.where(mask, g, -jnp.inf)), 0.0)
 
 
+def _check_weights(name, w, n_exp):
+    checks.check_array(name, w, ndim=1)
+    checks.check_shape(name, w, (n_exp,))
+    if not checks.is_traced(w):
+        checks.check_probability_vector(name, w, atol=1e-6)
+
+
 def validate_design_inputs(cov_exp, cov_off, targets, denom, mask=None):
     """Shapes, finiteness and symmetric PSD ``cov_off`` (``ValueError`` naming the argument)."""
     checks.check_array("cov_exp", cov_exp, ndim=3)
     n_exp, d, d2 = np.shape(cov_exp)
-    if d != d2:
+    if n_exp < 1 or d < 1 or d != d2:
         raise ValueError(f"`cov_exp` must have shape (n_exp, d, d); got {np.shape(cov_exp)}.")
     checks.check_array("cov_off", cov_off, ndim=2)
     checks.check_shape("cov_off", cov_off, (d, d))
     checks.check_array("targets", targets, ndim=2)
     checks.check_shape("targets", targets, (None, d))
+    checks.check_nonempty("targets", targets)
     n = np.shape(targets)[0]
     checks.check_array("denom", denom, ndim=1, finite=False)
     checks.check_shape("denom", denom, (n,))
@@ -205,16 +224,23 @@ def solve_design(
       w0: initial weights (default uniform).
     Returns:
       :class:`DesignResult`.
+    Raises:
+      ValueError: if the design inputs are malformed, ``T < 0``, ``n_iter < 1``, ``reg < 0``,
+        ``smooth_eta <= 0`` or ``w0`` is not a distribution over the exploration set.
     References: ``theory/ftpedel.md`` §6 (certificate, [derived]); Frank-Wolfe as in RAGE (Fiez et al.
       2019) and Pedel's OptCov (Wagenmaker and Jamieson 2022), which runs it on a smoothed max.
     """
     validate_design_inputs(cov_exp, cov_off, targets, denom, mask)
     checks.check_int("n_iter", n_iter, min_value=1)
     checks.check_nonnegative("T", T)
+    checks.check_nonnegative("reg", reg)
+    checks.check_positive("smooth_eta", smooth_eta)
     dt = jnp.result_type(cov_off)
     n_exp = np.shape(cov_exp)[0]
     if w0 is None:
         w0 = jnp.full((n_exp,), 1.0 / n_exp, dt)
+    else:
+        _check_weights("w0", w0, n_exp)
     if mask is None:
         mask = jnp.ones(np.shape(targets)[0], bool)
     return _solve_jit(
@@ -238,7 +264,7 @@ def _budget(
     dt = cov_off.dtype
     n_exp = cov_exp.shape[0]
     w_init = jnp.full((n_exp,), 1.0 / n_exp, dt)
-    f0 = design_value(w_init, 0.0, cov_exp, cov_off, targets, denom, reg, mask)  # exact at T = 0
+    f0 = _design_value(w_init, 0.0, cov_exp, cov_off, targets, denom, reg, mask)  # exact at T = 0
     log_max = jnp.log(jnp.asarray(T_max, dt))
 
     # iteration 0 solves at T_max; iterations 1..n_bisect bisect on log T (one traced solver)
@@ -281,6 +307,14 @@ def _budget(
 _budget_jit = jax.jit(_budget, static_argnums=(8, 9))
 
 
+def check_budget_range(T_min, T_max):
+    """``0 < T_min < T_max < inf`` (the bisection range of the budget)."""
+    checks.check_positive("T_min", T_min)
+    checks.check_positive("T_max", T_max)
+    if not (checks.is_traced(T_max) or checks.is_traced(T_min)) and not float(T_max) > float(T_min):
+        raise ValueError(f"`T_max` must be > T_min = {T_min}; got {T_max}.")
+
+
 def min_online_budget(
     cov_exp,
     cov_off,
@@ -306,10 +340,18 @@ def min_online_budget(
     so ``T_lo <= T* <= T_hi``.
 
     Returns: ``[2]`` array ``(T_lo, T_hi)``.
+
+    Raises:
+      ValueError: if the design inputs are malformed, ``level <= 0``, ``0 < T_min < T_max`` fails,
+        ``n_bisect`` or ``n_iter < 1``, ``reg < 0`` or ``smooth_eta <= 0``.
     """
     validate_design_inputs(cov_exp, cov_off, targets, denom, mask)
     checks.check_positive("level", level)
+    check_budget_range(T_min, T_max)
     checks.check_int("n_bisect", n_bisect, min_value=1)
+    checks.check_int("n_iter", n_iter, min_value=1)
+    checks.check_nonnegative("reg", reg)
+    checks.check_positive("smooth_eta", smooth_eta)
     dt = jnp.result_type(cov_off)
     if mask is None:
         mask = jnp.ones(np.shape(targets)[0], bool)

@@ -155,8 +155,28 @@ class FTPedelResult(NamedTuple):
     design_ratio: jax.Array  # [L, H]
 
 
+def validate_consts(consts, name: str = "consts") -> FTPedelConsts:
+    """:class:`FTPedelConsts` with ``c0, sigma, T_max > 0``, ``lam`` None or > 0, ``reg >= 0`` and
+    ``n_iter, n_bisect >= 1`` (``ValueError`` naming ``consts`` and the field)."""
+    if not isinstance(consts, FTPedelConsts):
+        raise ValueError(f"`{name}` must be an FTPedelConsts; got {type(consts).__name__}.")
+    for f in ("c0", "sigma", "T_max"):
+        checks.check_positive(f"{name}.{f}", getattr(consts, f))
+    if consts.lam is not None:
+        checks.check_positive(f"{name}.lam", consts.lam)
+    checks.check_nonnegative(f"{name}.reg", consts.reg)
+    checks.check_int(f"{name}.n_iter", consts.n_iter, min_value=1)
+    checks.check_int(f"{name}.n_bisect", consts.n_bisect, min_value=1)
+    return consts
+
+
 def n_epochs(eps: float) -> int:
-    """``L = ceil(log2(1/eps))``."""
+    """``L = ceil(log2(1/eps))``.
+
+    Raises:
+      ValueError: if ``eps`` is not in (0, 1).
+    """
+    checks.check_probability("eps", eps, open_interval=True)
     return max(1, math.ceil(math.log2(1.0 / eps) - 1e-12))
 
 
@@ -171,12 +191,39 @@ def _beta(ell, H, n_pi, delta, consts):
 
 
 def ftpedel_init(mdp: LinearMDP, pis) -> FTPedelState:
-    """``Pi_1 = Pi``, nothing spent."""
+    """``Pi_1 = Pi``, nothing spent.
+
+    Raises:
+      ValueError: if ``mdp`` is malformed or ``pis`` is not ``[n_pi, H, S]`` actions in ``[0, A)``.
+    """
+    validate_mdp(mdp)
+    validate_pis(pis, mdp)
     n_pi = np.shape(pis)[0]
     dt = mdp.phi.dtype
     return FTPedelState(
         jnp.ones(n_pi, bool), jnp.asarray(False), jnp.asarray(0), jnp.zeros((), dt), jnp.asarray(0)
     )
+
+
+def _validate_step_inputs(state, mdp, offline, pis, occ_all, eps, delta, consts, reward_noise):
+    validate_mdp(mdp)
+    validate_offline(offline, mdp)
+    validate_pis(pis, mdp)
+    checks.check_probability("eps", eps, open_interval=True)
+    checks.check_probability("delta", delta, open_interval=True)
+    validate_consts(consts)
+    _check_noise(reward_noise)
+    H, S, A, _ = np.shape(mdp.phi)
+    n_pi = np.shape(pis)[0]
+    if not isinstance(state, FTPedelState):
+        raise ValueError(f"`state` must be an FTPedelState; got {type(state).__name__}.")
+    checks.check_tree_finite("state", state)
+    checks.check_shape("state.active", state.active, (n_pi,))
+    checks.check_array("occ_all", occ_all, ndim=4)
+    checks.check_shape("occ_all", occ_all, (n_pi, H, S, A))
+    if not checks.is_traced(occ_all):
+        occ = np.asarray(occ_all).reshape(n_pi, H, -1)
+        checks.check_probability_vector("occ_all", occ, atol=1e-6)
 
 
 def ftpedel_step(
@@ -201,7 +248,31 @@ def ftpedel_step(
       level_scale: multiplies the design level (1 = FTPedel; see :func:`ftpedel_run`).
     Returns:
       ``(state, FTPedelInfo)``.
+    Raises:
+      ValueError: if ``state``, ``mdp``, ``offline``, ``pis``, ``occ_all`` or ``consts`` is
+        malformed, ``eps``/``delta`` not in (0, 1), ``reward_noise`` unknown or ``level_scale <= 0``
+        (checks skip traced values).
     """
+    _validate_step_inputs(state, mdp, offline, pis, occ_all, eps, delta, consts, reward_noise)
+    checks.check_positive("level_scale", level_scale)
+    return _ftpedel_step(
+        key,
+        state,
+        mdp,
+        offline,
+        jnp.asarray(pis),
+        jnp.asarray(occ_all),
+        eps,
+        delta,
+        consts,
+        reward_noise,
+        level_scale,
+    )
+
+
+def _ftpedel_step(
+    key, state, mdp, offline, pis, occ_all, eps, delta, consts, reward_noise, level_scale
+):
     H, S, A, d = mdp.phi.shape
     n_pi = pis.shape[0]
     dt = mdp.phi.dtype
@@ -271,12 +342,16 @@ def ftpedel_step(
     return new_state, info
 
 
-def _validate_run(mdp, offline, pis, eps, delta, design, reward_noise, max_epochs):
+def _validate_run(
+    mdp, offline, pis, eps, delta, design, reward_noise, max_epochs, consts, level_scale
+):
     validate_mdp(mdp)
     validate_offline(offline, mdp)
     validate_pis(pis, mdp)
     checks.check_probability("eps", eps, open_interval=True)
     checks.check_probability("delta", delta, open_interval=True)
+    validate_consts(consts)
+    checks.check_positive("level_scale", level_scale)
     if design != "oracle":
         raise ValueError(
             f"`design` must be 'oracle' (the only design implemented); got {design!r}."
@@ -327,8 +402,13 @@ def ftpedel_run(
       :class:`FTPedelResult` (``policy_idx``, ``n_online`` and per-epoch records).
     References: spec §4 (algorithm, [recalled] structure), ``theory/ftpedel.md`` §5 (the lab's
       constants and good-event argument).
+    Raises:
+      ValueError: if ``mdp``, ``offline``, ``pis`` or ``consts`` is malformed, ``eps``/``delta`` not
+        in (0, 1), ``design``/``reward_noise`` unknown, ``max_epochs < L`` or ``level_scale <= 0``.
     """
-    L = _validate_run(mdp, offline, pis, eps, delta, design, reward_noise, max_epochs)
+    L = _validate_run(
+        mdp, offline, pis, eps, delta, design, reward_noise, max_epochs, consts, level_scale
+    )
     pis = jnp.asarray(pis)
     occ_all = jax.vmap(lambda p: occupancy(mdp, p))(pis)
     state = ftpedel_init(mdp, pis)
@@ -341,7 +421,7 @@ def ftpedel_run(
     )
 
     def body(st, k):
-        return ftpedel_step(
+        return _ftpedel_step(
             k, st, mdp, offline, pis, occ_all, eps, delta, consts, reward_noise, level_scale
         )
 
@@ -359,7 +439,11 @@ def ftpedel_run(
 
 
 def pedel_run(key, mdp: LinearMDP, pis, eps: float, delta: float, **kw) -> FTPedelResult:
-    """Pedel (no offline data): ``ftpedel_run(key, mdp, empty_offline(mdp), pis, eps, delta, **kw)``."""
+    """Pedel (no offline data): ``ftpedel_run(key, mdp, empty_offline(mdp), pis, eps, delta, **kw)``.
+
+    Raises:
+      ValueError: as :func:`ftpedel_run`.
+    """
     return ftpedel_run(key, mdp, empty_offline(mdp), pis, eps, delta, **kw)
 
 
@@ -370,6 +454,10 @@ def lcb_policy(
 
     ``width_{pi,h} = ||phi_hat_{pi,h}||_{Lambda_h^{-1}}`` from offline data only,
     ``beta = 2 log(2 H |Pi| / delta)`` (``theory/ftpedel.md`` §3.5). Uses no online episode.
+
+    Raises:
+      ValueError: if ``mdp``, ``offline`` or ``pis`` is malformed, ``delta`` not in (0, 1) or
+        ``lam`` not None or > 0.
     """
     from unlearnlab.rl.visitation import estimate_visitations
 
@@ -377,6 +465,8 @@ def lcb_policy(
     validate_offline(offline, mdp)
     validate_pis(pis, mdp)
     checks.check_probability("delta", delta, open_interval=True)
+    if lam is not None:
+        checks.check_positive("lam", lam)
     H, _, _, d = mdp.phi.shape
     lam = 1.0 / d if lam is None else lam
     pis = jnp.asarray(pis)

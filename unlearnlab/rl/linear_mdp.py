@@ -82,12 +82,22 @@ class OfflineData(NamedTuple):
 
 
 def transition(mdp: LinearMDP) -> jax.Array:
-    """``P[h, s, a, s'] = <phi_h(s, a), mu_h(s')>``, shape ``[H, S, A, S]``."""
+    """``P[h, s, a, s'] = <phi_h(s, a), mu_h(s')>``, shape ``[H, S, A, S]``.
+
+    Raises:
+      ValueError: if ``mdp`` is malformed (:func:`validate_mdp`; skipped when traced).
+    """
+    validate_mdp(mdp)
     return jnp.einsum("hsad,hdt->hsat", mdp.phi, mdp.mu)
 
 
 def mean_reward(mdp: LinearMDP) -> jax.Array:
-    """``r[h, s, a] = <phi_h(s, a), theta_h>``, shape ``[H, S, A]``."""
+    """``r[h, s, a] = <phi_h(s, a), theta_h>``, shape ``[H, S, A]``.
+
+    Raises:
+      ValueError: if ``mdp`` is malformed (:func:`validate_mdp`; skipped when traced).
+    """
+    validate_mdp(mdp)
     return jnp.einsum("hsad,hd->hsa", mdp.phi, mdp.theta)
 
 
@@ -156,6 +166,38 @@ def validate_offline(offline: OfflineData, mdp: LinearMDP, name: str = "offline"
     return offline
 
 
+def validate_policy(pi, mdp: LinearMDP, name: str = "pi"):
+    """One policy: ``[H, S]`` integer actions in ``[0, A)`` or ``[H, S, A]`` probabilities."""
+    if checks.is_traced(pi):
+        return pi
+    H, S, A, _ = np.shape(mdp.phi)
+    arr = np.asarray(pi)
+    if arr.dtype.kind in "iu":
+        checks.check_shape(name, arr, (H, S))
+        checks.check_index(name, arr, A)
+    elif arr.dtype.kind == "f":
+        checks.check_shape(name, arr, (H, S, A))
+        checks.check_probability_vector(name, arr, atol=1e-6)
+    else:
+        raise ValueError(f"`{name}` must hold integer actions or probabilities; got {arr.dtype}.")
+    return pi
+
+
+def validate_step(h, H: int, name: str = "h", *, hi: int | None = None) -> int:
+    """A step index ``0 <= h < hi`` (default ``hi = H``), a Python/NumPy integer."""
+    return checks.check_int(name, h, min_value=0, max_value=(H if hi is None else hi) - 1)
+
+
+def validate_count(name: str, n):
+    """A finite count ``n >= 0`` (an integer-valued scalar; skipped when traced)."""
+    if checks.is_traced(n):
+        return n
+    checks.check_nonnegative(name, n)
+    if float(np.asarray(n)) != np.round(float(np.asarray(n))):
+        raise ValueError(f"`{name}` must be integer-valued; got {n!r}.")
+    return n
+
+
 def policy_probs(pi, A: int) -> jax.Array:
     """Deterministic ``[H, S]`` int policy -> ``[H, S, A]`` probabilities (identity on probabilities)."""
     pi = jnp.asarray(pi)
@@ -169,7 +211,11 @@ def enumerate_policies(mdp: LinearMDP) -> np.ndarray:
 
     Unreachable pairs get action 0, so no two returned policies have the same visitations for
     reasons of unreachable states. Computed on the host (concrete ``mdp``); ``n_pi <= A^{#reachable}``.
+
+    Raises:
+      ValueError: if ``mdp`` is malformed or has more than 100,000 deterministic policies.
     """
+    validate_mdp(mdp)
     P = np.asarray(transition(mdp), float)
     H, S, A, _ = P.shape
     reach = np.zeros((H, S), bool)
@@ -192,7 +238,12 @@ def enumerate_policies(mdp: LinearMDP) -> np.ndarray:
 
 
 def empty_offline(mdp: LinearMDP) -> OfflineData:
-    """An offline dataset with no transitions (FTPedel then equals Pedel)."""
+    """An offline dataset with no transitions (FTPedel then equals Pedel).
+
+    Raises:
+      ValueError: if ``mdp`` is malformed.
+    """
+    validate_mdp(mdp)
     H, S, A, _ = mdp.phi.shape
     dt = mdp.phi.dtype
     return OfflineData(jnp.zeros((H, S, A, S), dt), jnp.zeros((H, S, A), dt))
@@ -222,10 +273,15 @@ def make_offline_data(key, mdp: LinearMDP, n_sa, reward_noise: str = "bernoulli"
       reward_noise: ``"bernoulli"`` or ``"gaussian"``.
     Returns:
       :class:`OfflineData`.
+    Raises:
+      ValueError: if ``mdp`` is malformed, ``n_sa`` is not finite non-negative ``[H, S, A]`` or
+        ``reward_noise`` is unknown.
     """
     _check_noise(reward_noise)
+    validate_mdp(mdp)
     H, S, A, _ = mdp.phi.shape
     if not checks.is_traced(n_sa):
+        checks.check_array("n_sa", n_sa, ndim=3)
         checks.check_shape("n_sa", n_sa, (H, S, A))
         if np.any(np.asarray(n_sa) < 0):
             raise ValueError("`n_sa` must be non-negative.")
@@ -244,7 +300,19 @@ def behavior_counts(key, behavior_occ, n) -> jax.Array:
     """Covariate counts ``n_sa ~ Multinomial(n, behavior_occ)`` for each step, ``[H, S, A]``.
 
     ``behavior_occ[h]`` is a distribution over ``(s, a)`` (e.g. a logging policy's occupancy).
+
+    Raises:
+      ValueError: if ``behavior_occ`` is not ``[H, S, A]`` with each step a distribution, or ``n``
+        is not a finite integer-valued count ``>= 0``.
     """
+    checks.check_array("behavior_occ", behavior_occ, ndim=3)
+    checks.check_nonempty("behavior_occ", behavior_occ)
+    if not checks.is_traced(behavior_occ):
+        occ = np.asarray(behavior_occ)
+        if occ.size == 0:
+            raise ValueError(f"`behavior_occ` must be non-empty; got shape {occ.shape}.")
+        checks.check_probability_vector("behavior_occ", occ.reshape(occ.shape[0], -1), atol=1e-6)
+    validate_count("n", n)
     H, S, A = behavior_occ.shape
     keys = jax.random.split(key, H)
     p = behavior_occ.reshape(H, -1)
@@ -263,7 +331,7 @@ def offline_cov(mdp: LinearMDP, data: OfflineData) -> jax.Array:
     References: ``theory/ftpedel.md`` §2.4 (spec §2.4; [recalled] from the paper's setting).
     """
     validate_mdp(mdp)
-    validate_offline(data, mdp)
+    validate_offline(data, mdp, "data")
     n_sa = data.counts.sum(-1)
     return jnp.einsum("hsa,hsad,hsae->hde", n_sa, mdp.phi, mdp.phi)
 
@@ -303,7 +371,21 @@ def sample_step_data(key, mdp: LinearMDP, h, occ_h, T, reward_noise: str = "bern
 
     Returns:
       ``(counts [S, A, S], rsum [S, A])``.
+
+    Raises:
+      ValueError: if ``mdp`` is malformed, ``h`` not in ``[0, H)``, ``occ_h`` not an ``[S, A]``
+        distribution, ``T`` not a finite count ``>= 0`` or ``reward_noise`` unknown.
     """
+    _check_noise(reward_noise)
+    validate_mdp(mdp)
+    H, S_, A_, _ = np.shape(mdp.phi)
+    if not checks.is_traced(h):
+        validate_step(h, H)
+    checks.check_array("occ_h", occ_h, ndim=2)
+    checks.check_shape("occ_h", occ_h, (S_, A_))
+    if not checks.is_traced(occ_h):
+        checks.check_probability_vector("occ_h", np.asarray(occ_h).reshape(-1), atol=1e-6)
+    validate_count("T", T)
     S, A = occ_h.shape
     P_h = jnp.einsum("sad,dt->sat", mdp.phi[h], mdp.mu[h])
     joint = jnp.clip(occ_h[:, :, None] * P_h, 0.0, None).reshape(-1)
@@ -364,7 +446,11 @@ def rare_context_offline_counts(N, *, dummy_step: bool = False) -> np.ndarray:
     """Offline covariate counts for :func:`rare_context`: ``N`` each on ``e_1, e_3, e_4``, none on ``e_2``.
 
     With ``dummy_step=True`` step 1 gets ``3N`` samples (one per step-2 sample).
+
+    Raises:
+      ValueError: if ``N`` is negative or not finite.
     """
+    checks.check_nonnegative("N", N)
     if not dummy_step:
         n = np.zeros((1, 2, 2))
         n[0, 0, 0] = n[0, 1, 0] = n[0, 1, 1] = N
@@ -387,7 +473,13 @@ def separation_bandit(d: int, Delta: float) -> LinearMDP:
 
 
 def random_small_tabular(key, S: int, A: int, H: int) -> LinearMDP:
-    """A tabular MDP with full-support transitions (Dirichlet(1)), Bernoulli means ``U(0, 1)``."""
+    """A tabular MDP with full-support transitions (Dirichlet(1)), Bernoulli means ``U(0, 1)``.
+
+    Raises:
+      ValueError: if ``S``, ``A`` or ``H`` is not an integer ``>= 1``.
+    """
+    for nm, v in (("S", S), ("A", A), ("H", H)):
+        checks.check_int(nm, v, min_value=1)
     k1, k2 = jax.random.split(key)
     P = jax.random.dirichlet(k1, jnp.ones(S), (H, S, A))
     r = jax.random.uniform(k2, (H, S, A))
@@ -398,7 +490,13 @@ def random_small_tabular(key, S: int, A: int, H: int) -> LinearMDP:
 
 def soft_aggregation_mdp(key, S: int, A: int, H: int, d: int) -> LinearMDP:
     """A non-tabular linear MDP: ``phi(s, a)`` a distribution over ``d`` latent states (norm <= 1),
-    ``mu_h[i]`` a distribution over next states, ``theta_h`` in ``[0, 1]^d``."""
+    ``mu_h[i]`` a distribution over next states, ``theta_h`` in ``[0, 1]^d``.
+
+    Raises:
+      ValueError: if ``S``, ``A``, ``H`` or ``d`` is not an integer ``>= 1``.
+    """
+    for nm, v in (("S", S), ("A", A), ("H", H), ("d", d)):
+        checks.check_int(nm, v, min_value=1)
     k1, k2, k3 = jax.random.split(key, 3)
     phi = jax.random.dirichlet(k1, jnp.ones(d), (H, S, A))
     mu = jax.random.dirichlet(k2, jnp.ones(S), (H, d))

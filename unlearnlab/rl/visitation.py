@@ -22,8 +22,10 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jax import lax
 
+from unlearnlab.lab import checks
 from unlearnlab.rl.linear_mdp import (
     LinearMDP,
     mean_reward,
@@ -31,6 +33,8 @@ from unlearnlab.rl.linear_mdp import (
     transition,
     validate_mdp,
     validate_pis,
+    validate_policy,
+    validate_step,
 )
 
 __all__ = [
@@ -46,7 +50,14 @@ __all__ = [
 
 
 def occupancy(mdp: LinearMDP, pi) -> jax.Array:
-    """State-action occupancy ``w_h(s, a) = P_pi(s_h = s, a_h = a)``, ``[H, S, A]`` (forward recursion)."""
+    """State-action occupancy ``w_h(s, a) = P_pi(s_h = s, a_h = a)``, ``[H, S, A]`` (forward recursion).
+
+    Raises:
+      ValueError: if ``mdp`` is malformed or ``pi`` is neither ``[H, S]`` actions in ``[0, A)`` nor
+        ``[H, S, A]`` probabilities.
+    """
+    validate_mdp(mdp)
+    validate_policy(pi, mdp)
     H, S, A, _ = mdp.phi.shape
     probs = policy_probs(pi, A).astype(mdp.phi.dtype)
     P = transition(mdp)
@@ -68,9 +79,12 @@ def visitation(mdp: LinearMDP, pi) -> tuple[jax.Array, jax.Array]:
       pi: ``[H, S]`` int (deterministic) or ``[H, S, A]`` probabilities.
     Returns:
       ``(phi_pi [H, d], Lambda_pi [H, d, d])``.
+    Raises:
+      ValueError: if ``mdp`` or ``pi`` is malformed (see :func:`occupancy`).
     References: ``theory/ftpedel.md`` §2.2.
     """
     validate_mdp(mdp)
+    validate_policy(pi, mdp)
     occ = occupancy(mdp, pi)
     phi_pi = jnp.einsum("hsa,hsad->hd", occ, mdp.phi)
     Lam = jnp.einsum("hsa,hsad,hsae->hde", occ, mdp.phi, mdp.phi)
@@ -86,7 +100,13 @@ def values(mdp: LinearMDP, pis) -> jax.Array:
 
 
 def values_dp(mdp: LinearMDP, pis) -> jax.Array:
-    """Backward dynamic-programming oracle for :func:`values` (``[n_pi]``)."""
+    """Backward dynamic-programming oracle for :func:`values` (``[n_pi]``).
+
+    Raises:
+      ValueError: if ``mdp`` is malformed or ``pis`` is not ``[n_pi, H, S]`` actions in ``[0, A)``.
+    """
+    validate_mdp(mdp)
+    validate_pis(pis, mdp)
     H, S, A, _ = mdp.phi.shape
     P, r = transition(mdp), mean_reward(mdp)
 
@@ -110,8 +130,16 @@ def _next_features(phi_next, pi_next_probs):
 
 
 def transfer_operator(mdp: LinearMDP, pi, h: int) -> jax.Array:
-    """``T_{pi,h} = sum_{s'} phi(s', pi_{h+1}(s')) mu_h(s')^T``, ``[d, d]`` (``0 <= h < H - 1``)."""
+    """``T_{pi,h} = sum_{s'} phi(s', pi_{h+1}(s')) mu_h(s')^T``, ``[d, d]`` (``0 <= h < H - 1``).
+
+    Raises:
+      ValueError: if ``mdp`` or ``pi`` is malformed or ``h`` is not an integer in ``[0, H - 1)``.
+    """
+    validate_mdp(mdp)
+    validate_policy(pi, mdp)
     H, S, A, _ = mdp.phi.shape
+    if not checks.is_traced(h):
+        validate_step(h, H, hi=H - 1)
     pr = policy_probs(pi, A).astype(mdp.phi.dtype)
     nf = _next_features(mdp.phi[h + 1], pr[h + 1])
     return jnp.einsum("sd,es->de", nf, mdp.mu[h])
@@ -151,6 +179,41 @@ def regression_step(phi_h, phi_next, counts_h, rsum_h, pis_next, phi_hat_h, lam)
     return theta_hat, phi_next_hat, Lam
 
 
+def _check_estimate_inputs(counts, rsum, phi, rho0, pis, lam):
+    checks.check_array("phi", phi, ndim=4)
+    checks.check_nonempty("phi", phi)
+    H, S, A, d = np.shape(phi)
+    checks.check_array("counts", counts, ndim=4)
+    checks.check_shape("counts", counts, (H, S, A, S))
+    checks.check_array("rsum", rsum, ndim=3)
+    checks.check_shape("rsum", rsum, (H, S, A))
+    checks.check_array("rho0", rho0, ndim=1)
+    checks.check_shape("rho0", rho0, (S,))
+    checks.check_nonnegative("lam", lam)
+    if checks.is_traced(counts) or checks.is_traced(phi):
+        return
+    if np.any(np.asarray(counts) < 0):
+        raise ValueError("`counts` must be non-negative.")
+    checks.check_probability_vector("rho0", rho0, atol=1e-9)
+    arr = np.asarray(pis)
+    if arr.dtype.kind not in "iu":
+        raise ValueError(f"`pis` must hold integer actions; got dtype {arr.dtype}.")
+    checks.check_shape("pis", arr, (None, H, S))
+    if arr.shape[0] < 1:
+        raise ValueError("`pis` must hold at least one policy.")
+    checks.check_index("pis", arr, A)
+    if not checks.is_traced(lam) and float(lam) == 0.0:
+        n_sa = np.asarray(counts, float).sum(-1)
+        P = np.asarray(phi, float)
+        Lam = np.einsum("hsa,hsad,hsae->hde", n_sa, P, P)
+        lo = np.linalg.eigvalsh(Lam)[:, 0]
+        if np.any(lo <= 1e-12 * np.maximum(1.0, np.abs(Lam).max(axis=(1, 2)))):
+            raise ValueError(
+                "`lam` = 0 needs a positive definite step covariance sum n(s, a) phi phi^T at every "
+                f"step; smallest eigenvalues {lo.tolist()}."
+            )
+
+
 def estimate_visitations(counts, rsum, phi, rho0, pis, lam):
     """Least-squares ``phi_hat_{pi,h}`` and ``theta_hat_h`` from transition statistics (all steps).
 
@@ -162,7 +225,12 @@ def estimate_visitations(counts, rsum, phi, rho0, pis, lam):
       pis: ``[n_pi, H, S]`` int; lam: ridge.
     Returns:
       ``(phi_hat [n_pi, H, d], theta_hat [H, d])``.
+    Raises:
+      ValueError: if an array is not finite or has the wrong shape, ``counts`` is negative, ``rho0``
+        is not a distribution, ``pis`` holds actions outside ``[0, A)``, ``lam < 0``, or ``lam = 0``
+        with a singular step covariance ``sum n(s, a) phi phi^T``.
     """
+    _check_estimate_inputs(counts, rsum, phi, rho0, pis, lam)
     H = phi.shape[0]
     pis = jnp.asarray(pis)
     cur = start_visitation(phi, rho0, pis)
