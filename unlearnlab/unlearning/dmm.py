@@ -299,7 +299,9 @@ def margins_binary(theta, X, y_pm1):
     """Binary margins ``m(x, y) = y x^T theta`` (= ``z_y - log sum_{k != y} e^{z_k}`` for logits ``(0, x^T theta)``).
 
     Args:
-      theta: ``(d,)``; X: ``(n, d)``; y_pm1: ``(n,)`` labels in {-1, +1}.
+      theta: ``(d,)`` parameters.
+      X: ``(n, d)`` inputs.
+      y_pm1: ``(n,)`` labels in {-1, +1}.
 
     Returns:
       ``(n,)`` margins.

@@ -46,7 +46,8 @@ def squared_loss(logits, Y) -> jax.Array:
     """Per-row squared loss ``||y - logits||^2`` (the ridge objective's per-sample term).
 
     Args:
-      logits: ``(n, C)`` predictions; Y: ``(n, C)`` targets.
+      logits: ``(n, C)`` predictions.
+      Y: ``(n, C)`` targets.
 
     Returns:
       ``(n,)`` losses.
