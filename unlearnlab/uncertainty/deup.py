@@ -198,7 +198,7 @@ def blr_posterior(Phi, y, tau2, sigma2) -> tuple[jax.Array, jax.Array]:
 
     Raises:
       ValueError: non-finite or empty inputs, ``y`` of another length than ``Phi``, ``tau2 <= 0``,
-      ``sigma2 <= 0``.
+        ``sigma2 <= 0``.
 
     References:
       Bishop, *PRML*, Eq. 3.53-3.54; DEUP (arXiv:2102.08501) uses the posterior variance as the
@@ -310,7 +310,7 @@ def expected_excess_fixed_design(
 
     Raises:
       ValueError: non-finite inputs, negative ``noise_var``, non-positive variances, shapes that
-      disagree.
+        disagree.
 
     References:
       ``theory/deup_linear.md`` Prop. D2 (derived).

@@ -174,7 +174,7 @@ def group_probs(D: int, c) -> jax.Array:
 
     Raises:
       ValueError: ``D < 1`` or not an integer; ``c`` not finite or ``c <= 0``; a probability that
-      rounds to 0 or 1 in the working precision (``c`` too large).
+        rounds to 0 or 1 in the working precision (``c`` too large).
 
     References:
       ``theory/universality_lens.md`` Sec. 1 (the lab's model; the paper has no such instance).
@@ -249,7 +249,7 @@ def log_mixture(K, n, log_prior, p) -> jax.Array:
 
     Raises:
       ValueError: ``K`` outside ``[0, n]`` or not integer; ``n < 0``; ``log_prior`` not finite or
-      not normalised; ``p`` outside (0, 1) or of another shape than ``log_prior``.
+        not normalised; ``p`` outside (0, 1) or of another shape than ``log_prior``.
 
     References:
       arXiv:2506.07661, the mixture learner :math:`Q(x^n) = \\int w(\\theta) P_\\theta(x^n)\\,d\\theta`
@@ -387,7 +387,7 @@ def expected_regret(s0_idx, n, log_prior, p, *, n_max=None) -> jax.Array:
 
     Raises:
       ValueError: ``s0_idx`` outside ``[0, G)``; ``n < 0`` or not integer; ``n > n_max``; ``n``
-      traced without ``n_max``; ``log_prior``/``p`` as in :func:`log_mixture`.
+        traced without ``n_max``; ``log_prior``/``p`` as in :func:`log_mixture`.
 
     References:
       arXiv:2506.07661, regret :math:`R = \\frac1n D(P_{\\theta_0}(X^n)\\|Q(X^n))` (the paper
