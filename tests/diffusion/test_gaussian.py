@@ -9,7 +9,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
@@ -79,6 +79,7 @@ def test_eps_is_posterior_mean_of_noise():
     np.testing.assert_allclose(exact_eps(x, ab, mu, S), cond, atol=1e-12)
 
 
+@settings(max_examples=8)
 @given(
     d=st.sampled_from([3, 6]),
     p=st.sampled_from([2, 4]),
@@ -202,6 +203,7 @@ def test_sampler_matches_its_exact_law_monte_carlo():
     assert abs(w.mean() - d) <= 4 * np.sqrt(2 * d / n)
 
 
+@pytest.mark.slow
 @pytest.mark.claim("diffusion_unlearn.sampler_marginal")
 def test_sampler_discretisation_budget_is_second_order():
     """The exact law of 50-step DDIM is within KL 0.1 of the data law N(mu, sigma0^2 I) (d = 16,
