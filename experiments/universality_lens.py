@@ -6,14 +6,16 @@ Panels (``theory/universality_lens.md``; Feder, Urbanke, Fogel, arXiv:2506.07661
 bound B_n dashed, the limit -log w(s0) dotted and log|Theta| = D log 3 in grey; (b) -log w(s0)
 against s0 (the "simplicity" of a model is its weight) with R_100 and R_10^4 as dots; (c) the
 weight of the KL ball, -log W(eps; s0), against the radius eps: the step function the bound trades
-against n eps. Everything is an exact finite sum (no Monte Carlo, no seeds). The SGLD-ensemble panel
-of the spec is not built (optional).
+against n eps. Panels (a)-(c) are exact finite sums (no Monte Carlo, no seeds); panel
+(d) compares an ensemble of Langevin chains on the continuous relaxation [-1, 1]^D with the exact
+predictive of that relaxation (quadrature over the Irwin-Hall density of s).
 """
 
 from __future__ import annotations
 
 import dataclasses
 
+import jax
 import numpy as np
 
 from unlearnlab.lab.claims import claim_result
@@ -23,8 +25,11 @@ from unlearnlab.universal import (
     group_log_prior,
     group_probs,
     log_ball_weight,
+    posterior_predictive,
     regret_curve,
+    relaxed_predictive,
     resolvability_bound,
+    sgld_predictive,
 )
 
 NAME = "universality_lens"
@@ -37,12 +42,15 @@ class Config:
     c: float = 2.0
     n_max: int = 100_000
     n_points: int = 26
+    sgld_ns: tuple = (10, 100, 1000)
+    sgld_chains: int = 256
+    sgld_steps: int = 2000
     quick: bool = False
 
 
 def make_config(args) -> Config:
     if args.quick:
-        return Config(D=10, n_max=10_000, n_points=13, quick=True)
+        return Config(D=10, n_max=10_000, n_points=13, sgld_chains=64, sgld_steps=300, quick=True)
     return Config()
 
 
@@ -85,6 +93,43 @@ def compute(config: Config, ctx) -> dict:
     kl_max = float(np.max(np.asarray(bernoulli_kl(np.asarray(p)[D], np.asarray(p)))))
     eps = np.concatenate([[0.0], np.logspace(-4, np.log10(kl_max * 1.05), 300)])
     ball = {str(s0): np.asarray(log_ball_weight(s0 + D, eps, lp, p)) for s0 in shown}
+
+    # panel (d): SGLD ensemble on the relaxed class vs its exact predictive (quadrature)
+    def sgld():
+        out = {}
+        pa = np.asarray(p)
+        for j, s0 in enumerate(sorted({0, D // 4})):
+            Ks = [int(round(n * pa[s0 + D])) for n in config.sgld_ns]
+            res = [
+                sgld_predictive(
+                    jax.random.fold_in(jax.random.key(7), 10 * j + i),
+                    K,
+                    int(n),
+                    D,
+                    config.c,
+                    config.sgld_chains,
+                    config.sgld_steps,
+                    0.2 / (1 + int(n)),
+                )
+                for i, (K, n) in enumerate(zip(Ks, config.sgld_ns))
+            ]
+            out[str(s0)] = {
+                "K": np.array(Ks),
+                "sgld": np.array([float(m) for m, _ in res]),
+                "se": np.array([float(e) for _, e in res]),
+                "exact": np.array(
+                    [
+                        float(relaxed_predictive(K, int(n), D, config.c))
+                        for K, n in zip(Ks, config.sgld_ns)
+                    ]
+                ),
+                "discrete": np.asarray(
+                    posterior_predictive(np.array(Ks), np.array(config.sgld_ns), lp, p)
+                ),
+            }
+        return out
+
+    sg = st.stage("sgld", sgld)
 
     # --- claims
     gap_rb = max(float(np.max(cur[k]["R"] - cur[k]["B"])) for k in cur)
@@ -135,7 +180,16 @@ def compute(config: Config, ctx) -> dict:
             "-log w_D(s0) against |s0| and log|Theta| = D log 3",
         ),
     }
+    excess = max(float(np.max(np.abs(v["sgld"] - v["exact"]) - 4 * v["se"])) for v in sg.values())
+    claims["universality_lens.sgld_matches"] = claim_result(
+        excess,
+        0.01,
+        bool(excess <= 0.01),
+        f"max over (s0, n) of |Q_sgld - Q| - 4 SE; {config.sgld_chains} chains x "
+        f"{config.sgld_steps} steps, h = 0.2/(1+n), n in {list(config.sgld_ns)}",
+    )
     return {
+        "sgld": sg,
         "D": D,
         "c": config.c,
         "ns": ns,
@@ -157,7 +211,7 @@ def plot(payload):
 
     d = payload["data"]
     D = d["D"]
-    fig, axes = subplots(3, 1, width=4.0, height=3.3)
+    fig, axes = subplots(4, 1, width=4.0, height=3.3)
     colors = ["#1f77b4", "#2ca02c", "#ff7f0e", "#d62728"]
     ns = np.asarray(d["ns"])
     x = np.maximum(ns, 0.5)
@@ -198,6 +252,30 @@ def plot(payload):
     ax.set_title("the paper's 'weight of the hypothesis'", loc="right", fontsize=8)
     ax.legend(fontsize=6)
     panel_label(ax, "(c)")
+
+    ax = axes[0, 3]
+    ns_s = np.asarray(payload["config"]["sgld_ns"])
+    for col, (s0, v) in zip(colors, d["sgld"].items()):
+        theory_line(ax, ns_s, v["exact"], None, color=col, linewidth=1.1)
+        ax.errorbar(
+            ns_s,
+            v["sgld"],
+            yerr=2 * v["se"],
+            fmt="o",
+            ms=4,
+            capsize=2,
+            color=col,
+            label=f"SGLD ensemble, s0 = {s0} (+-2 SE)",
+        )
+        ax.plot(ns_s, v["discrete"], "x", color=col, ms=6)
+    ax.plot([], [], "--", color="0.15", label="exact relaxed predictive (quadrature)")
+    ax.plot([], [], "x", color="0.3", label="discrete-class predictive")
+    ax.set_xscale("log")
+    ax.set(xlabel="n (K = round(n p_s0) ones)", ylabel="Q(x_{n+1} = 1 | x^n)")
+    c = payload["config"]
+    ax.set_title(f"{c['sgld_chains']} chains x {c['sgld_steps']} steps", loc="right", fontsize=8)
+    ax.legend(fontsize=6)
+    panel_label(ax, "(d)")
     return fig
 
 
@@ -247,6 +325,12 @@ def measured(saved: dict) -> dict[str, str]:
                 f"{g(mono['max_R_minus_limit'])}; -log w - R at n_max: "
                 + ", ".join(f"s0={k}: {g(v)}" for k, v in mono["limit_gap_at_n_max"].items()),
                 M("monotone_to_limit")["verdict"],
+            ],
+            [
+                "`universality_lens.sgld_matches`",
+                "(d)",
+                f"max (abs(Q_sgld - Q) - 4 SE) = {g(M('sgld_matches')['measured'])} (allowance 0.01)",
+                M("sgld_matches")["verdict"],
             ],
             [
                 "`universality_lens.simplicity_weight`",

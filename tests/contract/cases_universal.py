@@ -1,3 +1,4 @@
+import jax
 import numpy as np
 
 from tests.contract.harness import Case, exempt_non_functions
@@ -67,4 +68,32 @@ CASES.append(
         ok={"eps": ("rank", "empty")},
     )
 )
+CASES += [
+    Case(
+        P + "irwin_hall_log_density",
+        lambda: dict(D=4, grid=np.array([-1.0, 0.0, 2.5])),
+        bad={"D": [0, 41], "grid": [np.array([0.0, 4.0]), np.array([-5.0])]},
+        ok={"grid": ("empty",)},
+    ),
+    Case(
+        P + "relaxed_predictive",
+        lambda: dict(K=3, n=5, D=4, c=1.5, n_quad=200),
+        bad={"K": [6, -1], "n": [-1], "D": [0, 41], "c": [0.0], "n_quad": [10]},
+    ),
+    Case(
+        P + "sgld_predictive",
+        lambda: dict(
+            key=jax.random.PRNGKey(0), K=3, n=5, D=4, c=1.5, n_chains=4, n_steps=3, step=0.01
+        ),
+        bad={
+            "K": [6, -1],
+            "n": [-1],
+            "D": [0],
+            "c": [-1.0],
+            "n_chains": [1],
+            "n_steps": [0],
+            "step": [0.0, -0.1],
+        },
+    ),
+]
 EXEMPT = exempt_non_functions("unlearnlab.universal")

@@ -4,7 +4,8 @@ Feder, Urbanke, Fogel, *The Universality Lens: Why Even Highly Over-Parametrized
 arXiv:2506.07661 (``theory/universality_lens.md``): on an over-parametrised class whose models
 depend on one sufficient statistic, the induced prior, the mixture's log-probability, the exact
 expected regret, the index-of-resolvability bound (the lab's reading of the paper's key result) and
-the posterior predictive, all as exact finite sums.
+the posterior predictive, all as exact finite sums; and an SGLD ensemble on the continuous relaxation
+of the class against its exact predictive by quadrature.
 """
 
 from unlearnlab.universal.claims import CLAIMS
@@ -19,6 +20,7 @@ from unlearnlab.universal.mixture import (
     regret_curve,
     resolvability_bound,
 )
+from unlearnlab.universal.sgld import irwin_hall_log_density, relaxed_predictive, sgld_predictive
 
 __all__ = [
     "CLAIMS",
@@ -31,4 +33,7 @@ __all__ = [
     "regret_curve",
     "resolvability_bound",
     "log_ball_weight",
+    "irwin_hall_log_density",
+    "relaxed_predictive",
+    "sgld_predictive",
 ]
