@@ -159,6 +159,10 @@ def mle_contrastive(key, x, xp, s, r: int, steps: int, lr: float = 1e-2, mask=No
     Returns:
       ``nnx.State`` of the fitted :class:`LinearRep` (``rep_matrix`` extracts W).
 
+    Raises:
+      ValueError: if ``x``/``xp`` are not finite non-empty (n_unlab, d) matrices, ``s`` or ``mask``
+        not (n_unlab,) in [0, 1], ``r`` not in [1, d), ``steps < 1`` or ``lr <= 0``.
+
     References:
       Ge et al. (2024), contrastive instance of Algorithm 1 step 1 [reviews / reconstruction].
     """

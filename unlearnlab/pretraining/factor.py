@@ -126,6 +126,10 @@ def sample_factor(key, n_samples: int, B, beta, sig_nu):
 
     Returns:
       ``(X, y)`` with shapes (n_samples, d) and (n_samples,).
+
+    Raises:
+      ValueError: if ``n_samples < 1``, ``B`` is not a finite non-empty (d, r) matrix, ``beta`` not
+        finite (r,) or ``sig_nu < 0``.
     """
     n_samples = check_int("n_samples", n_samples, min_value=1)
     d, r = check_factor_params(B, beta, sig_nu)
@@ -211,6 +215,9 @@ def second_moment(X_unlab):
 
     Returns:
       (d, d) second-moment matrix.
+
+    Raises:
+      ValueError: if ``X_unlab`` is not a finite (n_unlab, d) matrix with n_unlab, d >= 1.
     """
     check_matrix("X_unlab", X_unlab)
     X = jnp.asarray(X_unlab)
@@ -284,6 +291,10 @@ def posterior_features(B_hat, X, noise_var=1.0):
     Returns:
       (n, r) features.
 
+    Raises:
+      ValueError: if ``B_hat`` or ``X`` is not a finite non-empty matrix, their sizes disagree or
+        ``noise_var <= 0``.
+
     References:
       Tipping & Bishop (1999), eq. (Appendix A, posterior mean of the latent variables).
     """
@@ -347,6 +358,11 @@ def erm_on_features(B_hat, X_lab, y_lab, noise_var=1.0, ridge=0.0):
     Returns:
       (d,) linear predictor ``w``.
 
+    Raises:
+      ValueError: if ``B_hat``/``X_lab`` are not finite non-empty matrices of matching width,
+        ``y_lab`` not finite (n_lab,), ``noise_var <= 0``, ``ridge < 0`` or ``n_lab <= r`` at
+        ``ridge = 0``.
+
     References:
       Ge et al. (2024), Algorithm 1 step 2 with Psi = linear maps of E[z|x] [reconstruction].
     """
@@ -377,6 +393,10 @@ def erm_on_features_moments(B_hat, Sxx, sxy, noise_var=1.0, ridge=0.0):
 
     Returns:
       (d,) linear predictor.
+
+    Raises:
+      ValueError: if ``B_hat`` is malformed, ``Sxx`` not PSD (d, d), ``sxy`` not (d,),
+        ``noise_var <= 0`` or ``ridge < 0``.
     """
     check_matrix("B_hat", B_hat)
     _check_moments(Sxx, sxy, np.shape(B_hat)[0])
@@ -411,6 +431,10 @@ def fit_pretrain_erm(C_unlab, X_lab, y_lab, r: int, noise_var=1.0, ridge=0.0):
     Returns:
       (d,) linear predictor ``w`` of ``g_{phi_hat, psi_hat}(x) = w^T x``.
 
+    Raises:
+      ValueError: if ``C_unlab`` is not PSD, ``r`` not in [1, d), ``X_lab``/``y_lab`` malformed,
+        ``noise_var <= 0``, ``ridge < 0`` or ``n_lab <= r`` at ``ridge = 0``.
+
     References:
       Ge et al. (2024), Algorithm 1 (MLE then ERM); factor-model instance [reconstruction].
     """
@@ -438,6 +462,10 @@ def fit_pretrain_erm_moments(C_unlab, Sxx, sxy, r: int, noise_var=1.0, ridge=0.0
 
     Returns:
       (d,) linear predictor.
+
+    Raises:
+      ValueError: if ``C_unlab``/``Sxx`` are not PSD, ``sxy`` not (d,), ``r`` not in [1, d),
+        ``noise_var <= 0`` or ``ridge < 0``.
     """
     check_sym_matrix("C_unlab", C_unlab, definite="psd")
     d = np.shape(C_unlab)[0]
@@ -461,6 +489,10 @@ def fit_supervised_ols(X_lab, y_lab, ridge=0.0):
 
     Returns:
       (d,) weights.
+
+    Raises:
+      ValueError: if ``X_lab`` is not a finite non-empty matrix, ``y_lab`` not finite (n_lab,),
+        ``ridge < 0`` or ``n_lab < d`` at ``ridge = 0``.
     """
     n_lab, d = check_xy(X_lab, y_lab)
     check_nonnegative("ridge", ridge)
@@ -487,6 +519,10 @@ def joint_cov(B, beta, sig_nu):
     """Covariance of ``(x, y)`` in the factor model, ((d+1), (d+1)) [derived].
 
     ``[[B B^T + I, B beta], [beta^T B^T, beta^T beta + sig_nu^2]]``.
+
+    Raises:
+      ValueError: if ``B`` is not a finite non-empty (d, r) matrix, ``beta`` not (r,) or
+        ``sig_nu < 0``.
     """
     check_factor_params(B, beta, sig_nu)
     B = jnp.asarray(B)
@@ -543,6 +579,9 @@ def sigma_eff2(B, beta, sig_nu):
 
     Returns:
       scalar.
+
+    Raises:
+      ValueError: if ``B``, ``beta`` or ``sig_nu`` is malformed (as :func:`joint_cov`).
     """
     check_factor_params(B, beta, sig_nu)
     B = jnp.asarray(B)
@@ -563,6 +602,9 @@ def excess_risk_linear(w, B, beta, sig_nu):
 
     Returns:
       scalar >= 0.
+
+    Raises:
+      ValueError: if ``w`` is not finite (d,) or ``B``, ``beta``, ``sig_nu`` are malformed.
     """
     d, _ = check_factor_params(B, beta, sig_nu)
     check_array("w", w, ndim=1)
