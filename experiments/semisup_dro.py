@@ -6,7 +6,11 @@ Saberi et al., ICLR 2024 (arXiv 2310.00027). Panels:
          (test-set-tuned) accuracies as markers, Bayes accuracy and the shift floor;
 (b)      excess risk against n_unlab (log-log), d in {50, 200}, n_lab = 20, with Theorem 4.2 and the
          VC bound at C = 1 dashed and the corollary threshold n_unlab = n_lab^2 / d;
-(c)      the ERM proxy's excess against n_lab (d = 20): slope -1, not the VC rate -1/2.
+(c)      the ERM proxy's excess against n_lab (d = 20): slope -1, not the VC rate -1/2;
+(d)      RCAL (Zhang et al., ICCV 2023, arXiv 2211.10955): noisy labels on long-tailed Gaussian
+         classes; balanced and tail-class error of LDA on naive, trimmed [reconstruction] and
+         label-free EM class statistics against the imbalance ratio r, with the exact naive
+         population errors and the balanced Bayes error dashed.
 """
 
 from __future__ import annotations
@@ -24,18 +28,25 @@ from unlearnlab.lab.stats import loglog_slope, mean_ci
 from unlearnlab.lab.sweep import run_grid, run_seeds
 from unlearnlab.semisup import (
     bayes_risk_iso,
+    binary_lda_errors,
     bound_erm_vc,
     bound_thm42,
     corollary_regime,
+    em_class_stats,
     fit_erm_mean,
     fit_pca_sign,
     fit_rss,
+    longtail_priors,
+    naive_class_stats,
+    noisy_class_stats,
     random_unit,
     risk_linear_iso,
     robust_loss_01_linear,
     sample_gmm2,
+    sample_noisy_longtail,
     sample_unlabeled,
     shifted_params,
+    trimmed_class_stats,
 )
 
 NAME = "semisup_dro"
@@ -69,6 +80,12 @@ class Config:
     slope_d: int = 20
     slope_n_labs: tuple = (400, 800, 1600, 3200)
     slope_seeds: int = 256
+    rcal_sep: float = 5.0
+    rcal_eta: float = 0.2
+    rcal_rs: tuple = (1.0, 10.0, 100.0)
+    rcal_n: int = 20000
+    rcal_seeds: int = 16
+    rcal_em_iters: int = 50
     seed: int = 0
 
 
@@ -83,6 +100,8 @@ def make_config(args) -> Config:
             steps=100,
             chunk_size=16,
             slope_seeds=64,
+            rcal_n=4000,
+            rcal_seeds=4,
         )
     return Config(seeds=args.seeds or 32)
 
@@ -215,6 +234,8 @@ def compute(config: Config, ctx) -> dict:
         lambda: np.asarray(run_seeds(slope_fn, k_c, cfg.slope_seeds, **ctx.sweep_kwargs(cfg, "c"))),
     )
     slope_ex = np.asarray(slope_ex, dtype=float)
+
+    data_d, claims_d = _panel_rcal(cfg, ctx, stages, jax.random.fold_in(key, 4))
 
     bayes = float(ndtr(-1.0))
     data: dict = {
@@ -415,8 +436,137 @@ def compute(config: Config, ctx) -> dict:
         f"log-log slope of ERM-proxy excess vs n_lab at d = {cfg.slope_d} (CI {fit.lo:.3f}, {fit.hi:.3f});"
         " the VC rate would be -1/2",
     )
+    claims.update(claims_d)
+    data["panel_d"] = data_d
     data["claims"] = claims
     return data
+
+
+def _rcal_model(cfg: Config):
+    means = jnp.array([[-cfg.rcal_sep / 2, 0.0], [cfg.rcal_sep / 2, 0.0]])
+    return means, jnp.eye(2)
+
+
+def _panel_rcal(cfg: Config, ctx, stages, key):
+    """RCAL panel: per seed and imbalance ratio, the exact clean errors of LDA on three estimates."""
+    means, Sig = _rcal_model(cfg)
+
+    def one(k, r):
+        ks, ke = jax.random.split(k)
+        X, y, yo = sample_noisy_longtail(
+            ks, cfg.rcal_n, means, Sig, longtail_priors(2, r), cfg.rcal_eta
+        )
+        mn, Sn, f = naive_class_stats(X, yo, 2)
+        mt, St = trimmed_class_stats(X, yo, 2)
+        me, Se, ok = em_class_stats(ke, X, yo, 2, cfg.rcal_em_iters)
+        errs = [
+            binary_lda_errors(mn[0], mn[1], Sn, f[1], means[0], means[1], Sig),
+            binary_lda_errors(mn[0], mn[1], Sn, 0.5, means[0], means[1], Sig),
+            binary_lda_errors(mt[0], mt[1], St, 0.5, means[0], means[1], Sig),
+            binary_lda_errors(me[0], me[1], Se, 0.5, means[0], means[1], Sig),
+        ]
+        nu_mc = jnp.stack([jnp.sum((yo == c) & (y != c)) / jnp.sum(yo == c) for c in (0, 1)])
+        return {
+            "e_tail": jnp.stack([e[1] for e in errs]),
+            "e_bal": jnp.stack([e[2] for e in errs]),
+            "em_ok": ok.astype(X.dtype),
+            "nu_mc": nu_mc,
+        }
+
+    def fn(k):  # one compiled program for every r (vmapped over the grid)
+        rs = jnp.asarray(cfg.rcal_rs, float)
+        return jax.vmap(one)(jax.random.split(k, rs.shape[0]), rs)
+
+    res = stages.stage(
+        "panel_d",
+        lambda: {
+            k: np.asarray(v, float)
+            for k, v in run_seeds(fn, key, cfg.rcal_seeds, **ctx.sweep_kwargs(cfg, "d")).items()
+        },
+    )
+    res = {k: np.asarray(v, float) for k, v in res.items()}
+    methods = [
+        "naive (observed prior)",
+        "naive, balanced",
+        "trimmed [reconstruction]",
+        "EM (label-free)",
+    ]
+    bayes = float(binary_lda_errors(means[0], means[1], Sig, 0.5, means[0], means[1], Sig)[2])
+
+    @jax.jit
+    @jax.vmap
+    def pop(r):  # exact population errors of the naive statistics (one compiled program)
+        p, nu, mt, St = noisy_class_stats(means, Sig, longtail_priors(2, r), cfg.rcal_eta)
+        Sp = jnp.einsum("k,kab->ab", p, St)
+        plain = binary_lda_errors(mt[0], mt[1], Sp, p[1], means[0], means[1], Sig)
+        bal = binary_lda_errors(mt[0], mt[1], Sp, 0.5, means[0], means[1], Sig)
+        return jnp.stack([*nu, plain[1], plain[2], bal[1], bal[2], *p])
+
+    r_fine = np.geomspace(1.0, max(cfg.rcal_rs), 31)
+    th = np.asarray(pop(jnp.asarray(r_fine)), float)
+    th_grid = np.asarray(pop(jnp.asarray(cfg.rcal_rs, float)), float)
+    d = {
+        "r": list(cfg.rcal_rs),
+        "methods": methods,
+        "e_bal": [_ci(res["e_bal"][:, :, i]) for i in range(len(methods))],
+        "e_tail": [_ci(res["e_tail"][:, :, i]) for i in range(len(methods))],
+        "em_ok_frac": res["em_ok"].mean(axis=0),
+        "nu_exact": th_grid[:, :2],
+        "nu_mc": res["nu_mc"].mean(axis=0),
+        "bayes_bal": bayes,
+        "theory_r": r_fine,
+        "theory_naive_tail": th[:, 2],
+        "theory_naive_bal": th[:, 3],
+        "theory_naive_bal_bal": th[:, 5],
+        "sep": cfg.rcal_sep,
+        "eta": cfg.rcal_eta,
+        "n": cfg.rcal_n,
+        "seeds": cfg.rcal_seeds,
+    }
+    cl = {}
+    nu_err = float(np.max(np.abs(d["nu_mc"] - d["nu_exact"])))
+    # SE of the seed-mean fraction (about n p_obs_k seeds points per class)
+    se = np.sqrt(
+        d["nu_exact"] * (1 - d["nu_exact"]) / (cfg.rcal_n * th_grid[:, 6:8] * cfg.rcal_seeds)
+    )
+    z = np.abs(d["nu_mc"] - d["nu_exact"]) / np.maximum(se, 1e-300)
+    cl[f"{NAME}.rcal_contamination"] = claim_result(
+        nu_err,
+        f"every |MC - exact| <= 4 SE (largest z = {float(z.max()):.2f})",
+        bool(np.all(z <= 4)),
+        "max |seed-mean MC mislabel fraction - exact nu_k| over classes and r; exact nu_tail = "
+        + ", ".join(f"{v:.3f}" for v in d["nu_exact"][:, 1]),
+    )
+    i1 = list(cfg.rcal_rs).index(1.0) if 1.0 in cfg.rcal_rs else None
+    gap = None if i1 is None else abs(float(th_grid[i1, 5]) - bayes)
+    cl[f"{NAME}.rcal_naive_balanced"] = claim_result(
+        gap,
+        0.0,
+        "reported" if gap is None else bool(gap <= 1e-12),
+        "|naive population balanced-LDA error - balanced Bayes error| at r = 1 (derived: equal)",
+    )
+    rec = {
+        str(r): {
+            "trimmed_bal": float(d["e_bal"][2]["mean"][j]),
+            "trimmed_tail": float(d["e_tail"][2]["mean"][j]),
+            "naive_tail": float(d["e_tail"][0]["mean"][j]),
+            "naive_bal": float(d["e_bal"][0]["mean"][j]),
+        }
+        for j, r in enumerate(cfg.rcal_rs)
+    }
+    big = [str(r) for r in cfg.rcal_rs if r >= 10]
+    ok = all(rec[r]["trimmed_bal"] - bayes <= 0.002 and rec[r]["trimmed_tail"] <= 0.02 for r in big)
+    cl[f"{NAME}.rcal_recovery"] = claim_result(
+        rec,
+        {
+            "bayes_bal": bayes,
+            "rule": "trimmed balanced error <= Bayes + 0.002, tail <= 0.02 at r >= 10",
+        },
+        ok if cfg.rcal_n >= 20000 else "reported",
+        f"mean over {cfg.rcal_seeds} seeds, n = {cfg.rcal_n}, eta = {cfg.rcal_eta}, separation "
+        f"{cfg.rcal_sep}",
+    )
+    return d, cl
 
 
 # ------------------------------------------------------------------------------------------------
@@ -426,7 +576,7 @@ def plot(payload):
     from unlearnlab.lab.plotting import panel_label, subplots, theory_line
 
     cfg, data = payload["config"], payload["data"]
-    fig, axes = subplots(4, 1, width=4.0, height=4.0)
+    fig, axes = subplots(5, 1, width=4.0, height=4.0)
     colors = {10: "#1f77b4", 20: "#d62728", 40: "#2ca02c"}
     other = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd"]
     n_unlabs = np.asarray(data["n_unlabs"], float)
@@ -554,12 +704,70 @@ def plot(payload):
     ax.set_ylabel("excess risk")
     panel_label(ax, f"(c) reference rate, d = {pc['d']}")
     ax.legend(fontsize=6.5, loc="center left")
+    _plot_rcal(axes[0, 4], data["panel_d"])
     fig.suptitle(
         "Out-of-domain unlabeled data + DRO self-training (RSS) on a 2-GMM "
         "(Saberi et al., ICLR 2024); exact risks",
         fontsize=10,
     )
     return fig
+
+
+def _plot_rcal(ax, pd):
+    from unlearnlab.lab.plotting import panel_label, theory_line
+
+    r = np.asarray(pd["r"], float)
+    cols = ["#d62728", "#ff7f0e", "#2ca02c", "#9467bd"]
+    floor = 2e-3
+    for i, name in enumerate(pd["methods"]):
+        b, t = pd["e_bal"][i], pd["e_tail"][i]
+        ax.errorbar(
+            r,
+            b["mean"],
+            yerr=[np.subtract(b["mean"], b["lo"]), np.subtract(b["hi"], b["mean"])],
+            fmt="-o",
+            ms=3,
+            color=cols[i],
+            label=f"{name}: balanced error, 95% CI",
+        )
+        if i != 1:
+            ax.plot(
+                r,
+                np.maximum(t["mean"], floor),
+                ":s",
+                ms=3,
+                color=cols[i],
+                label=f"{name}: tail class",
+            )
+    tr = np.asarray(pd["theory_r"], float)
+    theory_line(
+        ax,
+        tr,
+        pd["theory_naive_bal"],
+        "naive (observed prior), population (lab's derived R1): balanced",
+        color=cols[0],
+    )
+    theory_line(
+        ax,
+        tr,
+        np.maximum(pd["theory_naive_tail"], floor),
+        "naive (observed prior), population (lab's derived R1): tail",
+        color=cols[0],
+        alpha=0.45,
+    )
+    theory_line(
+        ax,
+        [tr.min(), tr.max()],
+        [pd["bayes_bal"]] * 2,
+        f"balanced Bayes error {pd['bayes_bal']:.4f} (exact)",
+    )
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_ylim(floor * 0.8, 1.5)
+    ax.set_xlabel("imbalance ratio r = pi_head / pi_tail")
+    ax.set_ylabel(f"exact clean error of the fitted LDA (tail values clipped at {floor:g})")
+    panel_label(ax, f"(d) RCAL: label noise eta = {pd['eta']:g}, long tail")
+    ax.legend(fontsize=5.0, loc="upper left", ncol=1)
 
 
 def measured(saved: dict) -> dict[str, str]:
@@ -740,7 +948,37 @@ def measured(saved: dict) -> dict[str, str]:
         f"PCA-sign excess at d = {ds}: {pca[nb.index(1000)]:.4f} at n_unlab = 10³, "
         f"{pca[nb.index(10000)]:.4f} at 10⁴ (panel (b))."
     )
+    pd_ = d["panel_d"]
+    rows_d = []
+    for j, r in enumerate(pd_["r"]):
+        rows_d.append(
+            [g(r), f"{pd_['nu_exact'][j][1]:.3f}"]
+            + [
+                f"{pd_['e_bal'][i]['mean'][j]:.4f} / {pd_['e_tail'][i]['mean'][j]:.4f}"
+                for i in range(len(pd_["methods"]))
+            ]
+            + [f"{pd_['em_ok_frac'][j]:.2f}"]
+        )
+    rcal = [
+        f"n = {pd_['n']}, {pd_['seeds']} seeds, eta = {g(pd_['eta'])}, separation {g(pd_['sep'])} "
+        f"(d = 2, Sigma = I); balanced Bayes error {pd_['bayes_bal']:.4f}. Entries: balanced error / "
+        "tail-class error (seed means, exact clean errors of the fitted LDA).",
+        "",
+        table(
+            ["r", "exact nu_tail", *pd_["methods"], "EM labelled both clusters"],
+            rows_d,
+        ),
+        "",
+        "| claim id | measured | verdict |",
+        "|---|---|---|",
+        f"| `semisup_dro.rcal_contamination` | max MC - exact nu: {g(M('semisup_dro.rcal_contamination'))} | "
+        f"{V('semisup_dro.rcal_contamination')} |",
+        f"| `semisup_dro.rcal_naive_balanced` | gap at r = 1: {g(M('semisup_dro.rcal_naive_balanced'))} | "
+        f"{V('semisup_dro.rcal_naive_balanced')} |",
+        f"| `semisup_dro.rcal_recovery` | see table | {V('semisup_dro.rcal_recovery')} |",
+    ]
     return {
+        "rcal": "\n".join(rcal),
         "claims": "\n".join(claims),
         "table": tab,
         "findings": "\n".join(findings),

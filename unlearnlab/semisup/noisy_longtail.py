@@ -296,18 +296,16 @@ def _trimmed(X, y_obs, K, level, iters):
         S0 = jnp.diag(jnp.maximum(mad, 1e-12) ** 2)
         S_start = jnp.where(t == 0, S0, Sigma)
 
-        def body(carry, _, w=w, first=(t == 0)):
-            m, S = carry
+        def body(m, _, w=w, S=S_start):
             keep = (w & (_maha2(X, m, S) <= q)).astype(X.dtype)
-            nk = jnp.maximum(keep.sum(), 1.0)
-            m = (keep @ X) / nk
-            if first:  # the head class estimates the shared covariance
-                R = (X - m) * keep[:, None]
-                S = (R.T @ R) / nk / c
-                S = 0.5 * (S + S.T)
-            return (m, S), None
+            return (keep @ X) / jnp.maximum(keep.sum(), 1.0), None
 
-        (m, S), _ = jax.lax.scan(body, (m, S_start), None, length=iters)
+        m, _ = jax.lax.scan(body, m, None, length=iters)
+        if t == 0:  # the head class estimates the shared covariance once, from its final ball
+            keep = (w & (_maha2(X, m, S_start) <= q)).astype(X.dtype)
+            R = (X - m) * keep[:, None]
+            S = (R.T @ R) / jnp.maximum(keep.sum(), 1.0) / c
+            S = 0.5 * (S + S.T)
         if t == 0:
             Sigma = S
         means = means.at[k].set(m)
@@ -322,10 +320,12 @@ def trimmed_class_stats(X, y_obs, K: int, level=0.99, iters: int = 20):
 
     1. drop its points that fall inside the ``chi^2_{d, level}`` Mahalanobis ball of any class
        recovered before it (mislabelled head points; at most ``1 - level`` of them survive);
-    2. start at the coordinate-wise median (scatter from the MAD for the head class) and iterate
-       ``iters`` times: keep the points with ``(x - m)^T S^{-1} (x - m) <= q``, set ``m`` to their
-       mean; for the head class also ``S`` to their covariance divided by the truncation factor
+    2. start at the coordinate-wise median and iterate ``iters`` times: keep the points with
+       ``(x - m)^T S^{-1} (x - m) <= q``, set ``m`` to their mean. For the head class ``S`` is the
+       diagonal MAD scatter (``(1.4826 MAD)^2``) during the iterations, and at the end the
+       covariance of the kept points divided by the truncation factor
        ``c = P(chi^2_{d+2} <= q) / P(chi^2_d <= q)`` (so that ``S -> Sigma`` for clean data);
+       updating ``S`` inside the loop has a second fixed point at the contaminated mixture;
     3. every class uses the head class's covariance (RCAL borrows tail statistics from head
        classes [paper, intro; details reconstruction]).
 
