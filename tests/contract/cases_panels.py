@@ -91,4 +91,67 @@ CASES += [
     ),
 ]
 
+P = "unlearnlab.pretraining."
+_MS, _MB = np.array([1.0, 0.0]), np.array([2.0, 0.0])
+_MU = np.concatenate([_MS, _MB])
+_XD = np.concatenate([_RNG.normal(size=(6, 4)) + _MU, _RNG.normal(size=(6, 4)) - _MU])
+_YD = np.array([1.0] * 6 + [-1.0] * 6)
+_QT = {"q": [-0.1, 1.5], "tau": [-0.1, 1.5]}
+
+CASES += [
+    Case(
+        P + "sample_aligned",
+        lambda: dict(key=K0, n=5, mu_s=_MS, mu_b=_MB, sigma=1.0),
+        bad={"n": [0], "sigma": [0.0]},
+    ),
+    Case(
+        P + "translate_bias",
+        lambda: dict(key=K0, X=_XD, y_b=_YD, mu_b=_MB, sigma=1.0, q=0.3, tau=0.5),
+        bad={**_QT, "sigma": [0.0], "mu_b": [np.ones(4)]},
+    ),
+    Case(
+        P + "std_augment",
+        lambda: dict(key=K0, X=_XD, d_s=2, sigma_a=1.0),
+        bad={"d_s": [0, 4], "sigma_a": [0.0]},
+    ),
+    Case(
+        P + "bias_gap_matrix",
+        lambda: dict(mu_b=_MB, sigma=1.0, q=0.3, tau=0.5),
+        bad={**_QT, "sigma": [0.0]},
+    ),
+    Case(
+        P + "cdvg_population_moments",
+        lambda: dict(mu_s=_MS, mu_b=_MB, sigma=1.0, q=0.3, tau=0.5),
+        bad={**_QT, "sigma": [0.0]},
+    ),
+    Case(
+        P + "std_population_moments",
+        lambda: dict(mu_s=_MS, mu_b=_MB, sigma=1.0, sigma_a=1.0),
+        bad={"sigma": [0.0], "sigma_a": [0.0]},
+    ),
+    Case(
+        P + "contrastive_moments", lambda: dict(X=_XD, TX=_XD + 0.1), bad={"TX": [np.ones((3, 4))]}
+    ),
+    Case(
+        P + "contrastive_eigenspace",
+        lambda: dict(C=np.diag([1.0, 1.0, 0.5, 0.2]), Sigma_bar=np.eye(4), threshold=0.9),
+        bad={"Sigma_bar": [-np.eye(4)], "threshold": [2.0], "C": [np.triu(np.ones((4, 4)))]},
+        ok={"C": ("empty",), "Sigma_bar": ("empty",)},
+    ),
+    Case(
+        P + "probe_conflicting_error",
+        lambda: dict(
+            W=np.eye(4)[:, :3],
+            m_neg=-_MU,
+            m_pos=_MU,
+            S_within=np.eye(4),
+            mu_s=_MS,
+            mu_b=_MB,
+            sigma=1.0,
+        ),
+        bad={"sigma": [0.0], "W": [np.ones((3, 2))]},
+    ),
+    Case(P + "task_bayes_error", lambda: dict(mu_s=_MS, sigma=1.0), bad={"sigma": [0.0]}),
+]
+
 EXEMPT: dict[str, str] = {}

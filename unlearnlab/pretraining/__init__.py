@@ -25,6 +25,18 @@ from unlearnlab.pretraining.contrastive import (
     sample_contrastive_downstream,
     sample_contrastive_pairs,
 )
+from unlearnlab.pretraining.debias import (
+    bias_gap_matrix,
+    cdvg_population_moments,
+    contrastive_eigenspace,
+    contrastive_moments,
+    probe_conflicting_error,
+    sample_aligned,
+    std_augment,
+    std_population_moments,
+    task_bayes_error,
+    translate_bias,
+)
 from unlearnlab.pretraining.factor import (
     erm_on_features,
     erm_on_features_moments,
@@ -113,4 +125,14 @@ __all__ = [
     "bound_generic",
     "bound_supervised",
     "CLAIMS",
+    "sample_aligned",
+    "translate_bias",
+    "std_augment",
+    "bias_gap_matrix",
+    "cdvg_population_moments",
+    "std_population_moments",
+    "contrastive_moments",
+    "contrastive_eigenspace",
+    "probe_conflicting_error",
+    "task_bayes_error",
 ]
