@@ -221,6 +221,44 @@ AUDIT_CLAIMS: tuple[Claim, ...] = (
         ("test_audit_certified.py::test_sparsity_sweep_residual_below_bound",),
         "(e)",
     ),
+    # ------------------------------------------ dmm_convex: UnlearnRec encoders (issue 23)
+    _c(
+        "dmm_convex.encoder_dependency_exact",
+        "Chen, Xia, Huang 2025 (UnlearnRec), SIGIR, arXiv 2505.22649",
+        "spec panels.md §4.4 E1; derived in theory/dmm_convex.md (UnlearnRec section)",
+        "The dependency-aware encoder theta_full + H^{-1} X_F^T (I - P_FF)^{-1} r_F equals the "
+        "Woodbury retrain (1e-10); the additive encoder is exact for one row and is the sum of "
+        "single-row changes.",
+        "exact identity",
+        "derived",
+        (
+            "test_influence_encoder.py::test_dependency_encoder_is_the_retrain",
+            "test_influence_encoder.py::test_additive_encoder_exact_for_one_row_and_additive",
+        ),
+        "(e), (f)",
+    ),
+    _c(
+        "dmm_convex.encoder_a1_steps",
+        "Chen, Xia, Huang 2025 (UnlearnRec), SIGIR, arXiv 2505.22649",
+        "spec Prop. A1 applied to each encoder's output",
+        "From every encoder's output gd_retain reaches ||theta_t - theta_R|| <= eps within "
+        "ceil(log(eps/e_0)/log(1 - eta lambda_min(H_R))) steps.",
+        "derived proposition",
+        "derived",
+        ("test_influence_encoder.py::test_a1_steps_bound_holds_for_every_init",),
+        "(e)",
+    ),
+    _c(
+        "dmm_convex.encoder_leverage_slope",
+        "Chen, Xia, Huang 2025 (UnlearnRec), SIGIR, arXiv 2505.22649",
+        "spec panels.md §4.4 (slow test)",
+        "The relative error of the pre-trained linear encoder to the exact retrain falls like the "
+        "leverage, 1/n (log-log slope in [-1.3, -0.7]).",
+        "rate/slope",
+        "derived",
+        ("test_influence_encoder.py::test_learned_encoder_error_shrinks_with_leverage",),
+        "(f)",
+    ),
     # ---------------------------------------------------------------- beo_gaussian
     _c(
         "beo_gaussian.pga_optimum",
