@@ -9,7 +9,11 @@ arXiv 2303.01566). The paper has no experiments; this figure is the lab's own il
 (b) the unlabeled floor excess(B_hat) - excess(B) against n_unlab (slope about -1);
 (c) Gaussian mixture (K = 4, d = 20): 0-1 excess of EM pretraining + cluster-label ERM vs logistic
     regression against n_lab;
-(d) contrastive pairs: excess of least squares on the MLE representation vs on f* and OLS on x.
+(d) contrastive pairs: excess of least squares on the MLE representation vs on f* and OLS on x;
+(e) CDvG (arXiv 2112.01021): bias-conflicting test error of an LDA probe on the eigenvalue-1 space
+    of the linear contrastive problem with bias-transformed views, against the flip probability q
+    (tau = 1, 0.5), with the lab's derived population values dashed, the task-only Bayes error,
+    raw ERM and the task-perturbing augmentation T_std.
 """
 
 from __future__ import annotations
@@ -59,6 +63,13 @@ class Config:
     con_steps: int = 300
     con_lr: float = 0.05
     con_seeds: int = 32
+    # CDvG (contrastive debiasing by bias-transformed views)
+    cdvg_qs: tuple = (0.0, 0.1, 0.25, 0.5, 1.0)
+    cdvg_taus: tuple = (1.0, 0.5)
+    cdvg_n: int = 10000
+    cdvg_seeds: int = 8
+    cdvg_threshold: float = 0.92
+    cdvg_sigma_a: float = 1.0
     seed: int = 0
 
 
@@ -71,6 +82,8 @@ def make_config(args) -> Config:
             seeds=16,
             gmm=False,
             con=False,
+            cdvg_n=2000,
+            cdvg_seeds=2,
         )
     else:
         cfg = Config()
@@ -302,6 +315,105 @@ def _invariance(cfg: Config):
     return float(jnp.max(jnp.abs(p1 - p0)) / jnp.max(jnp.abs(p0)))
 
 
+def _cdvg(cfg: Config, ctx):
+    """CDvG panel: sample moments per seed (run_seeds), host-side eigenspace + exact probe error."""
+    from unlearnlab.pretraining import (
+        cdvg_population_moments,
+        contrastive_eigenspace,
+        contrastive_moments,
+        probe_conflicting_error,
+        sample_aligned,
+        std_augment,
+        std_population_moments,
+        task_bayes_error,
+        translate_bias,
+    )
+
+    mu_s, mu_b = jnp.array([1.0, 0.0]), jnp.array([2.0, 0.0])
+    mu = jnp.concatenate([mu_s, mu_b])
+    eye = jnp.eye(4)
+    grid = [(q, t) for t in cfg.cdvg_taus for q in cfg.cdvg_qs]
+
+    def fn(key):
+        kx, kt, ka = jax.random.split(key, 3)
+        X, y = sample_aligned(kx, cfg.cdvg_n, mu_s, mu_b, 1.0)
+        mp = jnp.sum(jnp.where((y > 0)[:, None], X, 0.0), 0) / jnp.sum(y > 0)
+        mn = jnp.sum(jnp.where((y < 0)[:, None], X, 0.0), 0) / jnp.sum(y < 0)
+        R = jnp.where((y > 0)[:, None], X - mp, X - mn)
+        mom = [
+            contrastive_moments(X, translate_bias(jax.random.fold_in(kt, i), X, y, mu_b, 1.0, q, t))
+            for i, (q, t) in enumerate(grid)
+        ]
+        mom.append(contrastive_moments(X, std_augment(ka, X, 2, cfg.cdvg_sigma_a)))
+        return {
+            "C": jnp.stack([m[0] for m in mom]),
+            "Sb": jnp.stack([m[1] for m in mom]),
+            "mp": mp,
+            "mn": mn,
+            "Sw": R.T @ R / X.shape[0],
+        }
+
+    res = run_seeds(
+        fn, jax.random.key(cfg.seed + 31), cfg.cdvg_seeds, **ctx.sweep_kwargs(cfg, "cdvg")
+    )
+    res = {k: np.asarray(v, float) for k, v in res.items()}
+    err = np.zeros((cfg.cdvg_seeds, len(grid) + 2))
+    dims = np.zeros((cfg.cdvg_seeds, len(grid) + 1), int)
+    for s in range(cfg.cdvg_seeds):
+        Sw = 0.5 * (res["Sw"][s] + res["Sw"][s].T)
+        for i in range(len(grid) + 1):
+            W, _ = contrastive_eigenspace(res["C"][s, i], res["Sb"][s, i], cfg.cdvg_threshold)
+            dims[s, i] = W.shape[1]
+            err[s, i] = float(
+                probe_conflicting_error(W, res["mn"][s], res["mp"][s], Sw, mu_s, mu_b, 1.0)
+            )
+        err[s, -1] = float(
+            probe_conflicting_error(eye, res["mn"][s], res["mp"][s], Sw, mu_s, mu_b, 1.0)
+        )
+
+    def pop(C, Sb):
+        W, _ = contrastive_eigenspace(C, Sb)
+        return float(probe_conflicting_error(W, -mu, mu, eye, mu_s, mu_b, 1.0)), int(W.shape[1])
+
+    q_fine = np.concatenate([[0.0], np.geomspace(1e-3, 1.0, 25)])
+    theory = {
+        str(t): [pop(*cdvg_population_moments(mu_s, mu_b, 1.0, float(q), t))[0] for q in q_fine]
+        for t in cfg.cdvg_taus
+    }
+    th_grid = [pop(*cdvg_population_moments(mu_s, mu_b, 1.0, q, t)) for q, t in grid]
+    th_std = pop(*std_population_moments(mu_s, mu_b, 1.0, cfg.cdvg_sigma_a))
+    nq = len(cfg.cdvg_qs)
+    return {
+        "qs": list(cfg.cdvg_qs),
+        "taus": list(cfg.cdvg_taus),
+        "err_mean": {
+            str(t): err[:, j * nq : (j + 1) * nq].mean(0) for j, t in enumerate(cfg.cdvg_taus)
+        },
+        "err_sd": {
+            str(t): err[:, j * nq : (j + 1) * nq].std(0) for j, t in enumerate(cfg.cdvg_taus)
+        },
+        "dims": {
+            str(t): dims[:, j * nq : (j + 1) * nq].mean(0) for j, t in enumerate(cfg.cdvg_taus)
+        },
+        "theory_grid": {
+            str(t): [th_grid[j * nq + i][0] for i in range(nq)] for j, t in enumerate(cfg.cdvg_taus)
+        },
+        "theory_dims": {
+            str(t): [th_grid[j * nq + i][1] for i in range(nq)] for j, t in enumerate(cfg.cdvg_taus)
+        },
+        "q_fine": q_fine,
+        "theory": theory,
+        "std_sample": float(err[:, len(grid)].mean()),
+        "std_theory": th_std[0],
+        "erm_sample": float(err[:, -1].mean()),
+        "erm_theory": float(probe_conflicting_error(eye, -mu, mu, eye, mu_s, mu_b, 1.0)),
+        "task_bayes": float(task_bayes_error(mu_s, 1.0)),
+        "n": cfg.cdvg_n,
+        "seeds": cfg.cdvg_seeds,
+        "threshold": cfg.cdvg_threshold,
+    }
+
+
 def compute(config: Config, ctx) -> dict:
     from threadpoolctl import threadpool_limits
 
@@ -311,6 +423,7 @@ def compute(config: Config, ctx) -> dict:
         gmm = cache.stage("gmm", lambda: _gmm(config, ctx)) if config.gmm else None
         con = cache.stage("contrastive", lambda: _contrastive(config, ctx)) if config.con else None
         inv = _invariance(config)
+        cdvg = cache.stage("cdvg", lambda: _cdvg(config, ctx))
 
     from unlearnlab.pretraining import theory_ols, theory_pretrain_oracle
 
@@ -418,7 +531,47 @@ def compute(config: Config, ctx) -> dict:
             ok,
             "subspace error of the contrastive MLE against n_unlab (expected slope about -0.5)",
         )
-    return {"factor": fac, "gmm": gmm, "contrastive": con, "invariance": inv, "claims": claims}
+    tb = cdvg["task_bayes"]
+    gaps = [
+        abs(v - tb)
+        for t in cdvg["taus"]
+        for q, v in zip(cdvg["qs"], cdvg["theory_grid"][str(t)])
+        if q > 0 or t < 1
+    ]
+    claims["pretraining.cdvg_task_bayes"] = claim_result(
+        {"max_gap": max(gaps), "std": cdvg["std_theory"], "erm": cdvg["erm_theory"]},
+        {"task_bayes": tb, "std": "Phi(||mu_b||/sigma)", "erm": "Phi(3/sqrt 5)"},
+        bool(max(gaps) <= 1e-10),
+        "population conflicting-test error of the probe on the whole eigenvalue-1 space, q > 0 or "
+        "tau < 1, vs the task-only Bayes error",
+    )
+    sgap = [
+        abs(v - tb)
+        for t in cdvg["taus"]
+        for q, v in zip(cdvg["qs"], cdvg["err_mean"][str(t)])
+        if q > 0 or t < 1
+    ]
+    claims["pretraining.cdvg_sample"] = claim_result(
+        max(sgap),
+        0.02,
+        bool(max(sgap) <= 0.02) if cdvg["n"] >= 10000 else "reported",
+        f"max |seed-mean sample error - task Bayes| (n = {cdvg['n']}, {cdvg['seeds']} seeds, "
+        f"eigenvalue threshold {cdvg['threshold']:g})",
+    )
+    claims["pretraining.cdvg_gap_identity"] = claim_result(
+        None,
+        "C = Sigma_bar - E_b Delta E_b^T",
+        "reported",
+        "asserted by the tests (1e-12); panel (e) uses it",
+    )
+    return {
+        "factor": fac,
+        "gmm": gmm,
+        "contrastive": con,
+        "invariance": inv,
+        "cdvg": cdvg,
+        "claims": claims,
+    }
 
 
 def plot(payload):
@@ -429,7 +582,7 @@ def plot(payload):
 
     data, cfg = payload["data"], payload["config"]
     fac, gmm, con = data["factor"], data["gmm"], data["contrastive"]
-    ncols = 2 + (gmm is not None) + (con is not None)
+    ncols = 3 + (gmm is not None) + (con is not None)
     fig, axes = subplots(ncols, 1, width=3.9, height=3.3)
     ax = axes[0, 0]
     n = np.asarray(fac["n_lab"])
@@ -583,6 +736,7 @@ def plot(payload):
         ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
         ax.legend(loc="lower left", fontsize=5.5, ncol=2)
         panel_label(ax, f"(d) contrastive, d={cfg['con_d']}, r={cfg['con_r']}")
+    _plot_cdvg(axes[0, ncols - 1], data["cdvg"])
     fig.suptitle(
         "MLE pretraining then ERM (Ge et al. 2024) — the paper has no experiments; "
         "this is the lab's illustration. Dashed: exact fast-rate theory; grey: paper-shaped bounds",
@@ -591,10 +745,63 @@ def plot(payload):
     return fig
 
 
+def _plot_cdvg(ax, cd):
+    from unlearnlab.lab.plotting import panel_label, theory_line
+
+    qs = np.asarray(cd["qs"], float)
+    xq = np.where(qs > 0, qs, 4e-4)  # q = 0 drawn at the left edge of the log axis
+    qf = np.asarray(cd["q_fine"], float)
+    xf = np.where(qf > 0, qf, 4e-4)
+    cols = {"1.0": "#1f77b4", "0.5": "#d62728"}
+    for t in cd["taus"]:
+        k = str(t)
+        c = cols.get(k, "#2ca02c")
+        ax.errorbar(
+            xq,
+            cd["err_mean"][k],
+            yerr=cd["err_sd"][k],
+            fmt="o" if t == 1 else "s",
+            ms=5 if t == 1 else 3,
+            color=c,
+            label=f"translator, tau = {t:g}: samples (mean ± sd over seeds)",
+        )
+        theory_line(
+            ax,
+            xf,
+            cd["theory"][k],
+            f"translator, tau = {t:g}: population (lab's derived thm)",
+            color=c,
+        )
+    x2 = [xf.min(), xf.max()]
+    theory_line(
+        ax, x2, [cd["task_bayes"]] * 2, f"task-only Bayes Φ(-‖μ_s‖/σ) = {cd['task_bayes']:.4f}"
+    )
+    ax.axhline(
+        cd["erm_theory"],
+        color="0.4",
+        ls="-.",
+        lw=1,
+        label=f"raw ERM (population) {cd['erm_theory']:.3f}",
+    )
+    ax.axhline(
+        cd["std_theory"],
+        color="#ff7f0e",
+        ls=":",
+        lw=1.5,
+        label=f"T_std (task noise, keeps bias) {cd['std_theory']:.3f}; sample {cd['std_sample']:.3f}",
+    )
+    ax.set_xscale("log")
+    ax.set_ylim(0, 1.05)
+    ax.set_xlabel("bias-mode flip probability q (q = 0 at the far left)")
+    ax.set_ylabel("bias-conflicting test error (exact)")
+    ax.legend(fontsize=5.3, loc="center right")
+    panel_label(ax, f"(e) CDvG, n = {cd['n']}")
+
+
 def measured(saved: dict) -> dict[str, str]:
     """The generated block of theory/pretraining.md, rendered from the saved JSON (``python -m
     experiments report`` rewrites it)."""
-    from experiments._measured import g, pct, restore, run_line
+    from experiments._measured import g, pct, restore, run_line, table
 
     s = restore(saved)
     d, c, cl = s["data"], s["config"], s["claims"]
@@ -638,7 +845,34 @@ def measured(saved: dict) -> dict[str, str]:
     lines.append(
         f"- Invariance: max relative change of predictions under B_hat -> B_hat R {g(M('invariance'))}."
     )
-    return {"results": "\n".join(lines)}
+    cd = d["cdvg"]
+    rows = []
+    for t in cd["taus"]:
+        k = str(t)
+        for i, q in enumerate(cd["qs"]):
+            rows.append(
+                [
+                    g(t),
+                    g(q),
+                    f"{cd['theory_grid'][k][i]:.4f}",
+                    f"{cd['err_mean'][k][i]:.4f}",
+                    f"{cd['dims'][k][i]:.1f} ({cd['theory_dims'][k][i]})",
+                ]
+            )
+    cdvg = (
+        f"n = {cd['n']}, {cd['seeds']} seeds, eigenvalue threshold {g(cd['threshold'])} (samples), "
+        f"whole eigenvalue-1 space (population). Task-only Bayes error {cd['task_bayes']:.4f}; raw ERM "
+        f"{cd['erm_theory']:.4f} (sample {cd['erm_sample']:.4f}); T_std {cd['std_theory']:.4f} (sample "
+        f"{cd['std_sample']:.4f}).\n\n"
+        + table(
+            ["tau", "q", "population error", "sample error (mean)", "rep. dim sample (population)"],
+            rows,
+        )
+        + f"\n\nClaims: `pretraining.cdvg_task_bayes` {cl['pretraining.cdvg_task_bayes']['verdict']}, "
+        f"`pretraining.cdvg_sample` {cl['pretraining.cdvg_sample']['verdict']} (max gap "
+        f"{g(cl['pretraining.cdvg_sample']['measured'])})."
+    )
+    return {"results": "\n".join(lines), "cdvg": cdvg}
 
 
 def main(argv=None):

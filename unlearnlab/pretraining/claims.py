@@ -6,6 +6,8 @@ _PAPER = "Ge, Tang, Fan, Jin 2024 (arXiv 2303.01566)"
 _NOTE = "theory/pretraining.md"
 _F = "tests/pretraining/test_factor.py::"
 _G = "tests/pretraining/test_gmm_contrastive.py::"
+_D = "tests/pretraining/test_debias.py::"
+_CDVG = "CDvG (Fighting Fire with Fire), arXiv 2112.01021"
 
 CLAIMS = (
     Claim(
@@ -132,6 +134,46 @@ CLAIMS = (
         ),
         "pretraining",
         "(d)",
+        _NOTE,
+    ),
+    Claim(
+        "pretraining.cdvg_gap_identity",
+        _CDVG,
+        "spec panels.md §4.5; derived in theory/pretraining.md (CDvG section)",
+        "With a translator that keeps s, C = Sigma_bar - E_b Delta E_b^T with "
+        "Delta = 2q mu_b mu_b^T + (1 - tau) sigma^2 I (PSD), so every generalized eigenvalue is <= 1.",
+        "exact identity",
+        "derived",
+        (_D + "test_gap_identity_and_spectrum", _D + "test_population_moments_match_monte_carlo"),
+        "pretraining",
+        "(e)",
+        _NOTE,
+    ),
+    Claim(
+        "pretraining.cdvg_task_bayes",
+        _CDVG,
+        "spec panels.md §4.5; derived in theory/pretraining.md (CDvG section)",
+        "If q > 0 or tau < 1, LDA on the whole eigenvalue-1 space has bias-conflicting error "
+        "Phi(-||mu_s||/sigma), the task-only Bayes error; T_std gives Phi(||mu_b||/sigma) and raw "
+        "ERM Phi((||mu_b||^2 - ||mu_s||^2)/(sigma ||mu||)).",
+        "derived proposition",
+        "derived",
+        (_D + "test_translator_probe_reaches_task_bayes", _D + "test_baselines_use_the_bias"),
+        "pretraining",
+        "(e)",
+        _NOTE,
+    ),
+    Claim(
+        "pretraining.cdvg_sample",
+        _CDVG,
+        "spec panels.md §4.5 (sample version)",
+        "From n = 1e4 aligned samples the probe on the sample eigenspace (threshold inside the "
+        "spectral gap) is within 0.02 of the task-only Bayes error.",
+        "documented behaviour",
+        "derived",
+        (_D + "test_sample_probe_close_to_theory",),
+        "pretraining",
+        "(e)",
         _NOTE,
     ),
 )
