@@ -19,7 +19,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from unlearnlab.fewshot.tasks import STUDENT_DF, Task, TaskSpec, noise_scales
-from unlearnlab.lab.checks import check_int, check_probability_vector
+from unlearnlab.fewshot.unem import check_task
+from unlearnlab.lab.checks import check_array, check_in_range, check_int, check_probability_vector
 
 __all__ = [
     "bayes_oracle_accuracy",
@@ -41,9 +42,14 @@ def bayes_oracle_accuracy(task: Task, spec: TaskSpec):
 
     Returns:
       A scalar accuracy in ``[0, 1]``.
+
+    Raises:
+      ValueError: ``spec`` not a :class:`TaskSpec`; ``task`` with NaN/inf leaves or labels outside
+        [0, ``spec.n_classes``) (concrete inputs only).
     """
     if not isinstance(spec, TaskSpec):
         raise ValueError(f"`spec` must be a TaskSpec; got {type(spec).__name__}.")
+    check_task(task, spec.n_classes)
     r = (task.z_q[:, None, :] - task.mu[None, :, :]) / spec.scale  # (n_q, K, d)
     if spec.noise == "student":
         c = math.sqrt((STUDENT_DF - 2.0) / STUDENT_DF)
@@ -66,8 +72,13 @@ def multinomial_l1_error(p, n_query):
     Args:
       p: ``(K,)`` probability vector.
       n_query: ``|Q| >= 1`` (scalar or array, broadcast).
+
+    Raises:
+      ValueError: ``p`` not a (K,) probability vector; ``n_query`` not finite and >= 1.
     """
+    check_array("p", p, ndim=1)
     check_probability_vector("p", p)
+    check_in_range("n_query", n_query, lo=1.0)
     p = jnp.asarray(p)
     n = jnp.asarray(n_query, dtype=jnp.result_type(float))
     return jnp.sum(jnp.sqrt(2.0 * p * (1.0 - p) / math.pi)) / jnp.sqrt(n)
@@ -77,8 +88,12 @@ def multinomial_l1_error_dirichlet(n_classes: int, n_query) -> np.ndarray:
     """:func:`multinomial_l1_error` averaged over ``p ~ Dir(1_K)`` (exact average of the CLT curve).
 
     ``E_p sum_k sqrt(p_k (1 - p_k)) = K (K - 1) B(3/2, K - 1/2)`` because ``p_k ~ Beta(1, K - 1)``.
+
+    Raises:
+      ValueError: ``n_classes`` < 2; ``n_query`` not finite and >= 1.
     """
     K = check_int("n_classes", n_classes, min_value=2)
+    check_in_range("n_query", n_query, lo=1.0)
     log_b = math.lgamma(1.5) + math.lgamma(K - 0.5) - math.lgamma(K + 1.0)
     const = K * (K - 1) * math.exp(log_b) * math.sqrt(2.0 / math.pi)
     return const / np.sqrt(np.asarray(n_query, dtype=float))

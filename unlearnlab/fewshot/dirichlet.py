@@ -22,12 +22,23 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jax import lax
 from jax.scipy.special import digamma, gammaln
 
 from unlearnlab.fewshot.gem import validate_task_arrays
 from unlearnlab.fewshot.unem import UNEMParams, _validate_params, softplus_inv
-from unlearnlab.lab.checks import check_array, check_int
+from unlearnlab.lab.checks import check_array, check_in_range, check_int, check_positive, check_shape
+
+
+def _check_alpha_lbar(a_name, alpha, mean_log_x):
+    """``alpha`` a finite positive non-empty (D,) array; ``mean_log_x`` finite of the same shape."""
+    check_array(a_name, alpha, ndim=1)
+    if np.shape(alpha)[0] < 1:
+        raise ValueError(f"`{a_name}` must be non-empty; got shape {np.shape(alpha)}.")
+    check_in_range(a_name, alpha, lo=0.0, lo_open=True)
+    check_array("mean_log_x", mean_log_x, ndim=1)
+    check_shape("mean_log_x", mean_log_x, np.shape(alpha))
 
 __all__ = [
     "dirichlet_nll",
@@ -41,7 +52,12 @@ def dirichlet_nll(alpha, mean_log_x):
     """Per-point negative Dirichlet log-likelihood given the mean log-feature ``lbar`` (scalar).
 
     ``f(alpha) = -log Gamma(sum alpha) + sum_j log Gamma(alpha_j) - sum_j (alpha_j - 1) lbar_j``.
+
+    Raises:
+      ValueError: ``alpha`` not a finite positive non-empty (D,) array; ``mean_log_x`` not finite
+        (D,) (concrete inputs only).
     """
+    _check_alpha_lbar("alpha", alpha, mean_log_x)
     return -gammaln(jnp.sum(alpha)) + jnp.sum(gammaln(alpha)) - jnp.sum((alpha - 1.0) * mean_log_x)
 
 
@@ -69,17 +85,28 @@ def dirichlet_mle_mm(alpha0, mean_log_x, n_iter: int):
     Returns:
       ``alpha (D,)``.
 
+    Raises:
+      ValueError: ``n_iter`` < 1; ``alpha0`` not finite positive (D,); ``mean_log_x`` not finite (D,).
+
     References:
       Official ``u_em_dirichlet_embt.py``; EM-Dirichlet (Martin et al., CVPR 2024).
     """
     n_iter = check_int("n_iter", n_iter, min_value=1)
-    check_array("alpha0", alpha0, ndim=1)
-    check_array("mean_log_x", mean_log_x, ndim=1)
+    _check_alpha_lbar("alpha0", alpha0, mean_log_x)
     return lax.fori_loop(0, n_iter, lambda _, a: _mm_step(a, mean_log_x), jnp.asarray(alpha0))
 
 
 def dirichlet_init_params(n_layers: int, n_classes: int, k_eff: int, *, tau: float = 30.0):
-    """Official initial values: ``tau = 30``, ``lam = K / k_eff``, ``t2 = 1`` (``T = 2``)."""
+    """Official initial values: ``tau = 30``, ``lam = K / k_eff``, ``t2 = 1`` (``T = 2``).
+
+    Raises:
+      ValueError: ``n_layers`` or ``n_classes`` < 1; ``k_eff`` outside [1, ``n_classes``];
+        ``tau`` not finite and > 0.
+    """
+    n_layers = check_int("n_layers", n_layers, min_value=1)
+    n_classes = check_int("n_classes", n_classes, min_value=1)
+    k_eff = check_int("k_eff", k_eff, min_value=1, max_value=n_classes)
+    check_positive("tau", tau)
     f = jnp.result_type(float)
     lam0 = softplus_inv(n_classes / k_eff)
     return UNEMParams(
@@ -96,8 +123,16 @@ def unem_dirichlet_forward(params: UNEMParams, x_s, y_s, x_q, n_classes: int, *,
       x_q: ``(n_q, K)`` query logits.
       n_classes: ``K`` (the feature dimension equals ``K``).
       n_mm: MM steps per layer.
+
+    Raises:
+      ValueError: malformed ``x_s``, ``y_s``, ``x_q`` (as :func:`validate_task_arrays`) or logits
+        whose last axis is not ``n_classes``; malformed ``params``; ``n_mm`` < 1.
     """
-    n_classes = validate_task_arrays(x_s, y_s, x_q, n_classes)
+    n_classes = validate_task_arrays(x_s, y_s, x_q, n_classes, names=("x_s", "y_s", "x_q"))
+    if np.shape(x_s)[1] != n_classes:
+        raise ValueError(
+            f"`x_s` must hold K = {n_classes} logits per point; got shape {np.shape(x_s)}."
+        )
     _validate_params(params)
     n_mm = check_int("n_mm", n_mm, min_value=1)
     x_s, x_q = jnp.asarray(x_s), jnp.asarray(x_q)

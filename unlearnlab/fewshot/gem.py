@@ -32,6 +32,8 @@ from unlearnlab.lab.checks import (
     check_int,
     check_nonnegative,
     check_positive,
+    check_probability,
+    check_tree_finite,
     is_traced,
 )
 
@@ -61,38 +63,89 @@ def _tiny(x):
     return jnp.finfo(jnp.result_type(x)).tiny
 
 
-def validate_task_arrays(z_s, y_s, z_q, n_classes):
+def validate_task_arrays(z_s, y_s, z_q, n_classes, *, names=("z_s", "y_s", "z_q")):
     """Boundary checks shared by the public entry points (skipped for traced values).
 
-    Raises ``ValueError`` for: wrong ranks or mismatched dimensions, NaN/inf features, labels outside
-    ``[0, n_classes)``, a class with no support point.
+    Raises ``ValueError`` for: wrong ranks or mismatched dimensions, NaN/inf features, an empty
+    support or query, labels outside ``[0, n_classes)``, a class with no support point.
+    ``names`` are the argument names used in the messages.
     """
+    ns, ny, nq = names
     n_classes = check_int("n_classes", n_classes, min_value=1)
-    check_array("z_s", z_s, ndim=2)
-    check_array("z_q", z_q, ndim=2)
-    check_array("y_s", y_s, ndim=1, finite=False)
+    check_array(ns, z_s, ndim=2)
+    check_array(nq, z_q, ndim=2)
+    check_array(ny, y_s, ndim=1, finite=False)
+    if np.shape(z_s)[0] < 1:
+        raise ValueError(f"`{ns}` must hold at least one support point; got shape {np.shape(z_s)}.")
+    if np.shape(z_q)[0] < 1:
+        raise ValueError(f"`{nq}` must hold at least one query point.")
     if np.shape(z_s)[1] != np.shape(z_q)[1]:
         raise ValueError(
-            f"`z_s` and `z_q` must share the feature dimension; got {np.shape(z_s)} and {np.shape(z_q)}."
+            f"`{ns}` and `{nq}` must share the feature dimension; got {np.shape(z_s)} and "
+            f"{np.shape(z_q)}."
         )
     if np.shape(y_s)[0] != np.shape(z_s)[0]:
-        raise ValueError(f"`y_s` must have shape ({np.shape(z_s)[0]},); got {np.shape(y_s)}.")
-    if np.shape(z_q)[0] < 1:
-        raise ValueError("`z_q` must hold at least one query point.")
+        raise ValueError(f"`{ny}` must have shape ({np.shape(z_s)[0]},); got {np.shape(y_s)}.")
+    _check_support_labels(y_s, n_classes, ny)
+    return n_classes
+
+
+def _check_support_labels(y_s, n_classes, ny="y_s"):
     if not is_traced(y_s):
         y = np.asarray(y_s)
         if y.dtype.kind not in "iu":
-            raise ValueError(f"`y_s` must hold integer labels; got dtype {y.dtype}.")
+            raise ValueError(f"`{ny}` must hold integer labels; got dtype {y.dtype}.")
         if y.size and (y.min() < 0 or y.max() >= n_classes):
             raise ValueError(
-                f"`y_s` labels must lie in [0, {n_classes}); got range [{y.min()}, {y.max()}]."
+                f"`{ny}` labels must lie in [0, {n_classes}); got range [{y.min()}, {y.max()}]."
             )
         missing = np.setdiff1d(np.arange(n_classes), y)
         if missing.size:
             raise ValueError(
-                f"every class needs a support point (`y_s`); classes {missing.tolist()[:5]} are empty."
+                f"every class needs a support point (`{ny}`); classes {missing.tolist()[:5]} are empty."
             )
-    return n_classes
+
+
+def _is_concrete_tree(tree) -> bool:
+    return not any(is_traced(x) for x in jax.tree_util.tree_leaves(tree))
+
+
+def _check_blocks(state, *, z_s=None, y_s_onehot=None, z_q=None, u_rows=True):
+    """Boundary checks of the GEM block functions (skipped when any input is traced, e.g. inside
+    :func:`gem_trace`'s scan): ``state`` finite with ``log_pi (K,)``, ``w (K, d)``, ``u (n_q, K)``
+    (``u_rows``: ``u`` must match ``z_q``); features finite, non-empty, of dimension ``d``;
+    ``y_s_onehot (n_s, K)`` in [0, 1]."""
+    args = [state, z_s, y_s_onehot, z_q]
+    if not all(_is_concrete_tree(a) for a in args if a is not None):
+        return
+    if not isinstance(state, GEMState):
+        raise ValueError(f"`state` must be a GEMState; got {type(state).__name__}.")
+    check_tree_finite("state", state)
+    check_array("state.w", state.w, ndim=2)
+    check_array("state.log_pi", state.log_pi, ndim=1)
+    check_array("state.u", state.u, ndim=2)
+    K, d = np.shape(state.w)
+    if np.shape(state.log_pi) != (K,) or np.shape(state.u)[1] != K:
+        raise ValueError(
+            f"`state` fields disagree on K: w {np.shape(state.w)}, log_pi "
+            f"{np.shape(state.log_pi)}, u {np.shape(state.u)}."
+        )
+    for name, z in (("z_s", z_s), ("z_q", z_q)):
+        if z is None:
+            continue
+        check_array(name, z, ndim=2)
+        if np.shape(z)[0] < 1 or np.shape(z)[1] != d:
+            raise ValueError(f"`{name}` must be a non-empty (n, {d}) array; got {np.shape(z)}.")
+    if y_s_onehot is not None:
+        check_array("y_s_onehot", y_s_onehot, ndim=2)
+        check_probability("y_s_onehot", y_s_onehot)
+        n_s = np.shape(y_s_onehot)[0] if z_s is None else np.shape(z_s)[0]
+        if np.shape(y_s_onehot) != (n_s, K) or n_s < 1:
+            raise ValueError(f"`y_s_onehot` must have shape ({n_s}, {K}); got {np.shape(y_s_onehot)}.")
+    if u_rows:
+        n_q = np.shape(state.u)[0] if z_q is None else np.shape(z_q)[0]
+        if np.shape(state.u)[0] != n_q or n_q < 1:
+            raise ValueError(f"`state.u` must have shape ({n_q}, {K}); got {np.shape(state.u)}.")
 
 
 def gem_init(z_s, y_s, n_classes: int) -> GEMState:
@@ -108,7 +161,21 @@ def gem_init(z_s, y_s, n_classes: int) -> GEMState:
 
     Returns:
       :class:`GEMState` with ``u (0, K)``, ``log_pi (K,)``, ``w (K, d)``.
+
+    Raises:
+      ValueError: ``z_s`` not a finite non-empty (n_s, d) array; ``y_s`` not (n_s,) integers in
+        [0, K) with every class present; ``n_classes`` < 1 (concrete inputs only).
     """
+    if not is_traced(z_s):
+        n_classes = check_int("n_classes", n_classes, min_value=1)
+        check_array("z_s", z_s, ndim=2)
+        if np.shape(z_s)[0] < 1:
+            raise ValueError(f"`z_s` must hold at least one support point; got {np.shape(z_s)}.")
+        check_array("y_s", y_s, ndim=1, finite=False)
+        if np.shape(y_s) != np.shape(z_s)[:1]:
+            raise ValueError(f"`y_s` must have shape ({np.shape(z_s)[0]},); got {np.shape(y_s)}.")
+        _check_support_labels(y_s, n_classes)
+        z_s = jnp.asarray(z_s)
     y1 = jax.nn.one_hot(y_s, n_classes, dtype=z_s.dtype)
     w = (y1.T @ z_s) / jnp.sum(y1, axis=0)[:, None]
     log_pi = jnp.full((n_classes,), -jnp.log(n_classes), z_s.dtype)
@@ -124,7 +191,13 @@ def gem_e_step(state: GEMState, z_q, lam, T) -> GEMState:
     """E block: ``u_nk = softmax_k((-||z_n - w_k||^2/2 + lam log pi_k) / T)`` (exact minimiser in u).
 
     The official code adds ``lam * (log pi + 1)``; the ``+1`` cancels in the softmax.
+
+    Raises:
+      ValueError: a malformed ``state`` or ``z_q``; ``lam`` < 0 or ``T`` <= 0 (concrete inputs only;
+        ``state.u`` may have any number of rows: it is overwritten).
     """
+    _check_blocks(state, z_q=z_q, u_rows=False)
+    _check_hyper(lam, T)
     log_u = jax.nn.log_softmax((-_sq_dist(z_q, state.w) + lam * state.log_pi) / T, axis=-1)
     return state._replace(u=jnp.exp(log_u))
 
@@ -133,13 +206,22 @@ def gem_pi_step(state: GEMState) -> GEMState:
     """Proportion block: ``pi_k = (1/|Q|) sum_n u_nk`` (exact minimiser in pi for ``lam > 0``).
 
     ``log pi`` uses a ``max(pi, tiny)`` guard instead of the official code's ``+1e-6``.
+
+    Raises:
+      ValueError: a malformed ``state`` (NaN/inf, fields disagreeing on K, ``u`` with no row).
     """
+    _check_blocks(state)
     pi = jnp.mean(state.u, axis=0)
     return state._replace(log_pi=jnp.log(jnp.maximum(pi, _tiny(pi))))
 
 
 def gem_m_step(state: GEMState, z_s, y_s_onehot, z_q) -> GEMState:
-    """M block: ``w_k = (sum_Q u_nk z_n + sum_S y_nk z_n) / (sum_Q u_nk + sum_S y_nk)``."""
+    """M block: ``w_k = (sum_Q u_nk z_n + sum_S y_nk z_n) / (sum_Q u_nk + sum_S y_nk)``.
+
+    Raises:
+      ValueError: a malformed ``state``, ``z_s``, ``y_s_onehot`` or ``z_q`` (concrete inputs only).
+    """
+    _check_blocks(state, z_s=z_s, y_s_onehot=y_s_onehot, z_q=z_q)
     num = state.u.T @ z_q + y_s_onehot.T @ z_s
     den = jnp.sum(state.u, axis=0) + jnp.sum(y_s_onehot, axis=0)
     return state._replace(w=num / den[:, None])
@@ -159,9 +241,14 @@ def gem_layer(state: GEMState, z_s, y_s_onehot, z_q, lam, T) -> GEMState:
     Returns:
       The next :class:`GEMState`, ``u (n_q, K)``.
 
+    Raises:
+      ValueError: a malformed ``state``, ``z_s``, ``y_s_onehot`` or ``z_q``; ``lam`` < 0 or
+        ``T`` <= 0 (concrete inputs only).
+
     References:
       UNEM code ``U_Paddle_embt.py`` (``U_Paddle_EMBT.forward``); lab spec Sec. 2.1.
     """
+    _check_blocks(state, z_s=z_s, y_s_onehot=y_s_onehot, z_q=z_q, u_rows=False)
     state = gem_e_step(state, z_q, lam, T)
     state = gem_pi_step(state)
     return gem_m_step(state, z_s, y_s_onehot, z_q)
@@ -171,7 +258,13 @@ def gem_objective(state: GEMState, z_s, y_s_onehot, z_q, lam, T):
     """The GEM objective ``F(u, w, pi; lam, T)`` of the module docstring (a scalar).
 
     ``u log u`` is evaluated with ``xlogy`` so ``0 log 0 = 0``.
+
+    Raises:
+      ValueError: a malformed ``state``, ``z_s``, ``y_s_onehot`` or ``z_q``; ``lam`` < 0 or
+        ``T`` <= 0 (concrete inputs only).
     """
+    _check_blocks(state, z_s=z_s, y_s_onehot=y_s_onehot, z_q=z_q)
+    _check_hyper(lam, T)
     fit_q = jnp.sum(state.u * _sq_dist(z_q, state.w))
     fit_s = jnp.sum(y_s_onehot * _sq_dist(z_s, state.w))
     prior = -lam * jnp.sum(state.u * state.log_pi[None, :])

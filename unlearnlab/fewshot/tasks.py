@@ -116,7 +116,13 @@ def noise_scales(dim: int, noise: str) -> np.ndarray:
 
     ``"iso"`` and ``"student"``: all ones. ``"aniso"``: a fixed log-spaced profile from 1/3 to 3,
     normalised to mean variance one (so every noise model has ``E||eps||^2 = d``).
+
+    Raises:
+      ValueError: ``dim`` < 1; ``noise`` not one of ``NOISES``.
     """
+    dim = check_int("dim", dim, min_value=1)
+    if noise not in NOISES:
+        raise ValueError(f"`noise` must be one of {NOISES}; got {noise!r}.")
     if noise == "aniso":
         s = np.exp(np.linspace(np.log(1.0 / 3.0), np.log(3.0), dim)) if dim > 1 else np.ones(1)
         return s / np.sqrt(np.mean(s**2))
@@ -209,8 +215,13 @@ def pool_by_class(z, y) -> np.ndarray:
     """Arrange a labelled feature set as a per-class pool ``(C, M, d)`` (host NumPy, not traced).
 
     Classes are the sorted distinct labels; each keeps its first ``M = min_c n_c`` points.
+
+    Raises:
+      ValueError: ``z`` not a finite non-empty (N, d) array; ``y`` not of shape (N,).
     """
     z = np.asarray(check_array("z", z, ndim=2))
+    if z.shape[0] < 1:
+        raise ValueError(f"`z` must hold at least one point; got shape {z.shape}.")
     y = np.asarray(y)
     if y.shape != (z.shape[0],):
         raise ValueError(f"`y` must have shape ({z.shape[0]},); got {y.shape}.")

@@ -39,7 +39,36 @@ from unlearnlab.fewshot.gem import (
     validate_task_arrays,
 )
 from unlearnlab.fewshot.tasks import Task
-from unlearnlab.lab.checks import check_array, check_int, check_positive, is_traced
+from unlearnlab.lab.checks import (
+    check_array,
+    check_in_range,
+    check_index,
+    check_int,
+    check_positive,
+    check_tree_finite,
+    is_traced,
+)
+
+
+def check_task(task, n_classes: int, name: str = "task", *, batched: bool = False) -> int:
+    """Boundary checks of a :class:`Task` (or a batch with a leading axis when ``batched``):
+    finite leaves, support/query arrays as in :func:`validate_task_arrays`, ``y_q`` in
+    ``[0, n_classes)``. Skipped for traced leaves. Returns ``n_classes``."""
+    if not isinstance(task, Task):
+        raise ValueError(f"`{name}` must be a Task; got {type(task).__name__}.")
+    n_classes = check_int("n_classes", n_classes, min_value=1)
+    check_tree_finite(name, task)
+    if batched:
+        if np.ndim(task.z_s) != 3 or np.shape(task.z_s)[0] < 1:
+            raise ValueError(f"`{name}` must be a non-empty batch of tasks; got z_s {np.shape(task.z_s)}.")
+        check_index(f"{name}.y_s", task.y_s, n_classes)
+    else:
+        validate_task_arrays(
+            task.z_s, task.y_s, task.z_q, n_classes,
+            names=(f"{name}.z_s", f"{name}.y_s", f"{name}.z_q"),
+        )
+    check_index(f"{name}.y_q", task.y_q, n_classes)
+    return n_classes
 
 __all__ = [
     "UNEMParams",
@@ -104,14 +133,25 @@ class TrainInfo(NamedTuple):
 
 
 def softplus_inv(y):
-    """Inverse of ``softplus``: ``log(expm1(y))`` for ``y > 0``."""
+    """Inverse of ``softplus``: ``log(expm1(y))`` for ``y > 0``.
+
+    Raises:
+      ValueError: ``y`` not finite and > 0 (concrete inputs only).
+    """
+    check_in_range("y", y, lo=0.0, lo_open=True)
     y = jnp.asarray(y, dtype=jnp.result_type(float))
     return y + jnp.log(-jnp.expm1(-y))
 
 
 def unem_init_params(n_layers: int = 10, *, gamma=1.0, t1=1.0, t2=1.0) -> UNEMParams:
-    """Official initial values ``gamma = t1 = t2 = 1`` (``lam ~ 1.313``, ``T ~ 2.313``, ``s ~ 1.313``)."""
+    """Official initial values ``gamma = t1 = t2 = 1`` (``lam ~ 1.313``, ``T ~ 2.313``, ``s ~ 1.313``).
+
+    Raises:
+      ValueError: ``n_layers`` < 1; ``gamma``, ``t1`` or ``t2`` not a finite scalar.
+    """
     n_layers = check_int("n_layers", n_layers, min_value=1)
+    for name, v in (("gamma", gamma), ("t1", t1), ("t2", t2)):
+        check_array(name, v, ndim=0)
     f = jnp.result_type(float)
     return UNEMParams(
         jnp.asarray(t1, f), jnp.full((n_layers,), gamma, f), jnp.full((n_layers,), t2, f)
@@ -119,7 +159,12 @@ def unem_init_params(n_layers: int = 10, *, gamma=1.0, t1=1.0, t2=1.0) -> UNEMPa
 
 
 def unem_hyper(params: UNEMParams):
-    """``(s, lam (L,), T (L,))`` from the raw parameters."""
+    """``(s, lam (L,), T (L,))`` from the raw parameters.
+
+    Raises:
+      ValueError: ``params`` not a :class:`UNEMParams` of finite leaves (concrete leaves only).
+    """
+    _validate_params(params)
     return (
         jax.nn.softplus(params.t1),
         jax.nn.softplus(params.gamma),
@@ -127,16 +172,20 @@ def unem_hyper(params: UNEMParams):
     )
 
 
-def _validate_params(params):
+def _validate_params(params, name="params", n_layers=None):
     if not isinstance(params, UNEMParams):
-        raise ValueError(f"`params` must be a UNEMParams; got {type(params).__name__}.")
-    check_array("params.t1", params.t1, ndim=0)
-    check_array("params.gamma", params.gamma, ndim=1)
-    check_array("params.t2", params.t2, ndim=1)
+        raise ValueError(f"`{name}` must be a UNEMParams; got {type(params).__name__}.")
+    check_array(f"{name}.t1", params.t1, ndim=0)
+    check_array(f"{name}.gamma", params.gamma, ndim=1)
+    check_array(f"{name}.t2", params.t2, ndim=1)
     if np.shape(params.gamma) != np.shape(params.t2):
         raise ValueError(
-            f"`params.gamma` and `params.t2` must have the same shape (L,); got "
+            f"`{name}.gamma` and `{name}.t2` must have the same shape (L,); got "
             f"{np.shape(params.gamma)} and {np.shape(params.t2)}."
+        )
+    if n_layers is not None and np.shape(params.gamma) != (n_layers,):
+        raise ValueError(
+            f"`{name}` must have L = {n_layers} layers (config.n_layers); got {np.shape(params.gamma)}."
         )
 
 
@@ -200,15 +249,35 @@ def _loss_from_log_u(log_u, y_q, kind):
 
 
 def unem_loss(params: UNEMParams, task: Task, n_classes: int, *, kind: str = "nll"):
-    """Training loss of one task: ``"nll"`` or ``"paper_code"`` (see the module docstring)."""
+    """Training loss of one task: ``"nll"`` or ``"paper_code"`` (see the module docstring).
+
+    Raises:
+      ValueError: unknown ``kind``; malformed ``params`` or ``task``; ``n_classes`` < 1 (concrete
+        inputs only; trusted inside the training scan).
+    """
     if kind not in LOSSES:
         raise ValueError(f"`kind` must be one of {LOSSES}; got {kind!r}.")
+    _validate_params(params)
+    check_task(task, n_classes)
     _, _, log_u = _unem_scan(params, task.z_s, task.y_s, task.z_q, n_classes)
     return _loss_from_log_u(log_u[-1], task.y_q, kind)
 
 
 def query_accuracy(u, y_q):
-    """Fraction of query points with ``argmax_k u_nk = y_n``."""
+    """Fraction of query points with ``argmax_k u_nk = y_n``.
+
+    Raises:
+      ValueError: ``u`` not a finite non-empty (n_q, K) array; ``y_q`` not (n_q,) integers in
+        [0, K) (concrete inputs only).
+    """
+    if not is_traced(u):
+        check_array("u", u, ndim=2)
+        if np.shape(u)[0] < 1:
+            raise ValueError(f"`u` must hold at least one query point; got {np.shape(u)}.")
+        check_array("y_q", y_q, ndim=1, finite=False)
+        if np.shape(y_q) != np.shape(u)[:1]:
+            raise ValueError(f"`y_q` must have shape ({np.shape(u)[0]},); got {np.shape(y_q)}.")
+        check_index("y_q", y_q, np.shape(u)[1])
     return jnp.mean(jnp.argmax(u, axis=-1) == y_q)
 
 
@@ -217,9 +286,18 @@ def train_unem_on_tasks(tasks: Task, n_classes: int, config: UNEMTrainConfig, pa
 
     Returns:
       ``(params, TrainInfo)``.
+
+    Raises:
+      ValueError: ``config`` not a :class:`UNEMTrainConfig`; ``tasks`` not a finite batch of tasks
+        with labels in [0, ``n_classes``); ``params0`` not finite ``UNEMParams`` with
+        ``config.n_layers`` layers.
     """
     if not isinstance(config, UNEMTrainConfig):
         raise ValueError(f"`config` must be a UNEMTrainConfig; got {type(config).__name__}.")
+    check_task(tasks, n_classes, "tasks", batched=True)
+    if params0 is not None:
+        _validate_params(params0, "params0", config.n_layers)
+        check_tree_finite("params0", params0)
     params = unem_init_params(config.n_layers) if params0 is None else params0
     sched = optax.piecewise_constant_schedule(
         config.lr, {config.lr_drop_step: config.lr_drop_factor}
@@ -265,7 +343,13 @@ def train_unem(
 
 
 def gem_accuracy(task: Task, n_classes: int, lam, T, n_iter: int):
-    """Query accuracy of fixed-hyper-parameter GEM on one task."""
+    """Query accuracy of fixed-hyper-parameter GEM on one task.
+
+    Raises:
+      ValueError: malformed ``task`` (NaN/inf, labels out of range); as :func:`gem_run` otherwise.
+    """
+    if not is_traced(task.z_s):
+        check_task(task, n_classes)
     st = gem_run(task.z_s, task.y_s, task.z_q, n_classes, lam, T, n_iter)
     return query_accuracy(st.u, task.y_q)
 
@@ -283,7 +367,16 @@ def grid_search_gem(tasks: Task, lam_grid, T_grid, n_iter: int, n_classes: int):
 
     Returns:
       ``(best_lam, best_T, acc)`` with ``acc (G_lam, G_T)`` the mean accuracy of each grid point.
+
+    Raises:
+      ValueError: ``tasks`` not a finite batch of tasks with labels in [0, ``n_classes``); an empty
+        or negative ``lam_grid``; an empty or non-positive ``T_grid``; ``n_iter`` < 1.
     """
+    check_task(tasks, n_classes, "tasks", batched=True)
+    check_int("n_iter", n_iter, min_value=1)
+    for name, g in (("lam_grid", lam_grid), ("T_grid", T_grid)):
+        if np.size(g) == 0:
+            raise ValueError(f"`{name}` must hold at least one value.")
     lam_grid = jnp.asarray(check_array("lam_grid", lam_grid, ndim=1))
     T_grid = jnp.asarray(check_array("T_grid", T_grid, ndim=1))
     if not is_traced(lam_grid) and np.any(np.asarray(lam_grid) < 0):
