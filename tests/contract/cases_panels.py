@@ -154,4 +154,45 @@ CASES += [
     Case(P + "task_bayes_error", lambda: dict(mu_s=_MS, sigma=1.0), bad={"sigma": [0.0]}),
 ]
 
+_UCM = np.array(
+    [[1.0, 1, 0, 0, 0, 0], [-1, 1, 0, 0, 0, 0], [-1, -1, 0, 0, 0, 0], [1, -1, 0, 0, 0, 0]]
+)
+_UCS = np.diag([1.0, 1, 0.25, 0.25, 0.25, 0.25])
+_GP = np.array([1, 0, 0, 1])
+
+CASES += [
+    Case(
+        U + "uc_world",
+        lambda: dict(a=1.0, sigma=1.0, sigma_s=0.5, K=4),
+        bad={"a": [0.0], "sigma": [-1.0], "sigma_s": [0.0], "K": [3, 5]},
+    ),
+    Case(
+        U + "uc_perturbations",
+        lambda: dict(kind="uc", eps=1.0, means=_UCM, protector_labels=_GP, offset=1),
+        bad={
+            "kind": ["x"],
+            "eps": [-1.0],
+            "offset": [0, 4],
+            "protector_labels": [np.array([1, 1, 1, 0])],
+        },
+    ),
+    Case(
+        U + "uc_hacker_error",
+        lambda: dict(
+            means=_UCM,
+            Sigma=_UCS,
+            deltas=0.5 * np.eye(6)[2:6],
+            p=0.5,
+            labels=np.array([0, 0, 1, 1]),
+        ),
+        bad={
+            "p": [-0.1, 1.5],
+            "Sigma": [-_UCS],
+            "deltas": [np.zeros((3, 6))],
+            "labels": [np.array([0, 1, 1, 1])],
+        },
+    ),
+    Case(U + "balanced_labelings", lambda: dict(K=4), bad={"K": [3, 0]}),
+]
+
 EXEMPT: dict[str, str] = {}

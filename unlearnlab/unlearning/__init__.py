@@ -46,6 +46,7 @@ from unlearnlab.unlearning.audit import (
 from unlearnlab.unlearning.audit_claims import AUDIT_CLAIMS
 from unlearnlab.unlearning.baselines import gradient_ascent_unlearn
 from unlearnlab.unlearning.bayes_error import (
+    balanced_labelings,
     bayes_error_gaussian,
     bayes_error_mc,
     bayes_error_mixture_1d,
@@ -57,6 +58,9 @@ from unlearnlab.unlearning.bayes_error import (
     pga_classwise_shift,
     pga_samplewise,
     project_lp_ball,
+    uc_hacker_error,
+    uc_perturbations,
+    uc_world,
 )
 from unlearnlab.unlearning.buffer import buffer_features, buffer_init
 from unlearnlab.unlearning.certified import (
@@ -252,6 +256,10 @@ __all__ = [
     "linear_clean_error",
     "kde_bayes_error",
     "pga_samplewise",
+    "uc_world",
+    "uc_perturbations",
+    "uc_hacker_error",
+    "balanced_labelings",
     # under attack: in-context re-acquisition (UnUnlearning, theory/ununlearning_icl.md)
     "task_moments",
     "unlearn_fact",

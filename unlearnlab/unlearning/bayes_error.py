@@ -25,6 +25,7 @@ from unlearnlab.lab.checks import (
     check_array,
     check_int,
     check_nonempty,
+    check_nonnegative,
     check_positive,
     check_probability,
     check_probability_vector,
@@ -43,6 +44,10 @@ __all__ = [
     "linear_clean_error",
     "kde_bayes_error",
     "pga_samplewise",
+    "uc_world",
+    "uc_perturbations",
+    "uc_hacker_error",
+    "balanced_labelings",
 ]
 
 
@@ -423,3 +428,184 @@ def pga_samplewise(key, X, y, eps, p, step, T, h):
         return jax.vmap(lambda v: _proj(v, eps, p))(dl + step * grad(dl)), None
 
     return jax.lax.scan(body, delta0, None, length=T)[0]
+
+
+# ------------------------------------------------------------------------------------------------
+# Unlearnable Clusters (Zhang et al., CVPR 2023, arXiv 2301.01217): label-agnostic protection
+# ------------------------------------------------------------------------------------------------
+
+
+def uc_world(a, sigma, sigma_s, K: int = 4):
+    """The four-cluster world of the Unlearnable-Clusters panel: means and clean covariance.
+
+    Cluster ``k`` sits at ``sqrt(2) a (cos(pi/4 + k pi/2), sin(pi/4 + k pi/2))`` -- the corners
+    ``(+-a, +-a)`` in cyclic order -- in the first two coordinates, followed by ``K`` shortcut
+    coordinates (zero mean on clean data):
+
+    .. math:: x \\mid k \\sim \\mathcal N\\big((c_k, 0_K),\\ \\sigma^2 I_2 \\oplus \\sigma_s^2 I_K\\big).
+
+    Args:
+      a: half-side of the square, ``> 0``; sigma: cluster noise ``> 0``; sigma_s: noise of the
+      shortcut coordinates ``> 0``; K: number of clusters (must be 4).
+
+    Returns:
+      ``(means (K, 2 + K), Sigma (2 + K, 2 + K))``.
+
+    Raises:
+      ValueError: on non-positive scales or ``K != 4``.
+
+    References:
+      Spec ``panels.md`` §4.3 [derived]; ``theory/beo_gaussian.md`` (Unlearnable Clusters section).
+    """
+    check_positive("a", a)
+    check_positive("sigma", sigma)
+    check_positive("sigma_s", sigma_s)
+    K = check_int("K", K, min_value=4, max_value=4)
+    ang = jnp.pi / 4 + jnp.arange(K) * jnp.pi / 2
+    c = jnp.sqrt(2.0) * a * jnp.stack([jnp.cos(ang), jnp.sin(ang)], axis=1)
+    c = jnp.round(c / a) * a  # exact corners (+-a, +-a)
+    means = jnp.concatenate([c, jnp.zeros((K, K))], axis=1)
+    Sigma = jnp.diag(jnp.concatenate([jnp.full(2, sigma**2), jnp.full(K, sigma_s**2)]))
+    return means, Sigma
+
+
+def _check_uc(means, labels, name="labels"):
+    check_array("means", means, ndim=2)
+    K, D = np.shape(means)
+    if K < 2 or D < 2 + K:
+        raise ValueError(f"`means` must have shape (K >= 2, >= 2 + K); got {np.shape(means)}.")
+    check_array(name, labels, ndim=1, finite=False)
+    if np.shape(labels)[0] != K:
+        raise ValueError(f"`{name}` must have {K} entries; got {np.shape(labels)}.")
+    if not is_traced(labels):
+        arr = np.asarray(labels)
+        if arr.dtype.kind not in "iu" or not np.all((arr == 0) | (arr == 1)):
+            raise ValueError(f"`{name}` must hold integers in {{0, 1}}.")
+        if arr.sum() != K // 2 or K % 2:
+            raise ValueError(f"`{name}` must be a balanced 2-colouring; got {arr.tolist()}.")
+    return K, D
+
+
+def uc_perturbations(kind: str, eps, means, protector_labels, offset: int = 1):
+    """Per-cluster perturbations with the same ``l2`` budget ``eps``.
+
+    * ``"class"``: class-keyed shortcut ``eps v_{g_P(k)}`` (``v_0, v_1`` = first two shortcut axes);
+    * ``"cluster"``: cluster-keyed shortcut ``eps v_k`` (``v_k`` = shortcut axis ``k``);
+    * ``"uc"``: the code-faithful UC shift ``eps unit(c_{(k + offset) mod K} - c_bar)`` in the
+      cluster coordinates (identity surrogate features; the generator's target is the centroid
+      of the cluster ``offset`` steps ahead).
+
+    Args:
+      kind: ``"class" | "cluster" | "uc"``; eps: budget ``>= 0``; means: ``(K, 2 + K)`` from
+      :func:`uc_world`; protector_labels: ``(K,)`` protector's balanced labels in {0, 1};
+      offset: cluster offset of the UC target (``1 <= offset < K``).
+
+    Returns:
+      ``(K, 2 + K)`` perturbation of each cluster (``||delta_k|| = eps``).
+
+    Raises:
+      ValueError: on an unknown ``kind``, a negative ``eps``, malformed ``means`` or labels,
+        or an ``offset`` out of range.
+
+    References:
+      Zhang et al., *Unlearnable Clusters*, CVPR 2023, arXiv 2301.01217, and the authors'
+      ``main.py`` (k-means clusters, one perturbation per cluster, target centroid
+      ``(k + offset) mod K``) [code]; spec ``panels.md`` §4.3.
+    """
+    if kind not in ("class", "cluster", "uc"):
+        raise ValueError(f"`kind` must be 'class', 'cluster' or 'uc'; got {kind!r}.")
+    check_nonnegative("eps", eps)
+    K, D = _check_uc(means, protector_labels, "protector_labels")
+    offset = check_int("offset", offset, min_value=1, max_value=K - 1)
+    means = jnp.asarray(means, float)
+    if kind == "class":
+        return eps * jnp.eye(D)[2 + jnp.asarray(protector_labels)]
+    if kind == "cluster":
+        return eps * jnp.eye(D)[2 + jnp.arange(K)]
+    c = means[:, :2]
+    tgt = jnp.roll(c, -offset, axis=0) - c.mean(axis=0)
+    u = tgt / jnp.linalg.norm(tgt, axis=1, keepdims=True)
+    return eps * jnp.concatenate([u, jnp.zeros((K, D - 2))], axis=1)
+
+
+def uc_hacker_error(means, Sigma, deltas, p, labels):
+    """Exact clean error of the hacker's population LDA trained on (partly) protected data.
+
+    Cluster ``k`` (weight ``1/K``) is protected with probability ``p`` (shifted by ``delta_k``).
+    The hacker labels clusters by ``labels`` (balanced) and fits LDA (:func:`lda_population_fit`,
+    equal priors) on the class means ``m_c`` and the pooled within-class covariance
+    ``Sigma + (S_0 + S_1)/2`` of the perturbed mixture (``S_c`` the scatter of the class's
+    component means). The clean error of the rule ``1{w^T x + b > 0}`` is
+
+    .. math:: e = \\frac1K\\sum_k \\Phi\\Big(-s_k\\,\\frac{w^\\top\\mu_k + b}{\\sqrt{w^\\top\\Sigma w}}\\Big),
+       \\qquad s_k = 2\\,\\text{labels}_k - 1,
+
+    computed pairwise with :func:`linear_clean_error`.
+
+    Args:
+      means: ``(K, D)`` clean cluster means; Sigma: ``(D, D)`` clean covariance (SPD);
+      deltas: ``(K, D)`` perturbations; p: protected fraction in ``[0, 1]``;
+      labels: ``(K,)`` hacker's balanced labels in {0, 1}.
+
+    Returns:
+      Scalar clean error (``1/2`` when the hacker's class means coincide, e.g. the XOR
+      labelling of clean data: LDA has no direction).
+
+    Raises:
+      ValueError: on malformed inputs.
+
+    References:
+      Spec ``panels.md`` §4.3 (hacker = population LDA, exact clean error) [derived].
+    """
+    K, D = _check_uc(means, labels)
+    _check_sigma(Sigma, D)
+    check_array("deltas", deltas, ndim=2)
+    if tuple(np.shape(deltas)) != (K, D):
+        raise ValueError(f"`deltas` must have shape ({K}, {D}); got {np.shape(deltas)}.")
+    check_probability("p", p)
+    means, Sigma, deltas = (jnp.asarray(v, float) for v in (means, Sigma, deltas))
+    lab = np.asarray(labels)
+    idx = [np.flatnonzero(lab == c) for c in (0, 1)]
+    m, S = [], []
+    for c in (0, 1):
+        comp = jnp.concatenate([means[idx[c]], means[idx[c]] + deltas[idx[c]]])
+        wts = jnp.concatenate([jnp.full(len(idx[c]), 1 - p), jnp.full(len(idx[c]), p)]) / len(
+            idx[c]
+        )
+        mc = wts @ comp
+        R = comp - mc
+        m.append(mc)
+        S.append((R * wts[:, None]).T @ R)
+    Sp = Sigma + 0.5 * (S[0] + S[1])
+    w, b = lda_population_fit(m[0], m[1], 0.5 * (Sp + Sp.T), 0.5)
+    if not is_traced(w) and float(jnp.linalg.norm(w)) <= 1e-12 * (1.0 + float(jnp.abs(b))):
+        return jnp.asarray(0.5)  # equal class means: no linear rule, chance error
+    errs = [
+        linear_clean_error(w, b, means[i0], means[i1], Sigma, 0.5) for i0, i1 in zip(idx[0], idx[1])
+    ]
+    return jnp.mean(jnp.stack(errs))
+
+
+def balanced_labelings(K: int = 4):
+    """All balanced 2-colourings of ``K`` clusters up to swapping the colours (cluster 0 -> 0).
+
+    Args:
+      K: even number of clusters ``>= 2``.
+
+    Returns:
+      ``(L, K)`` int array (``L = C(K, K/2) / 2``).
+
+    Raises:
+      ValueError: if ``K`` is odd or ``< 2``.
+    """
+    K = check_int("K", K, min_value=2)
+    if K % 2:
+        raise ValueError(f"`K` must be even; got {K}.")
+    import itertools
+
+    out = []
+    for ones in itertools.combinations(range(1, K), K // 2):
+        v = np.zeros(K, int)
+        v[list(ones)] = 1
+        out.append(v)
+    return jnp.asarray(np.stack(out))
