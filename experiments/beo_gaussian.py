@@ -3,7 +3,10 @@
 Panels: (a) Bayes error vs budget eps, closed form / trust-region reference dashed, PGA dots
 (p = 2 and p = inf); (b) Bayes error of clean/protected mixtures vs protected fraction with the
 concavity chord dashed; (c) clean-test error of population LDA fitted to the mixture for the BEO
-shift, an orthogonal "shortcut" shift and a random shift. See theory/beo_gaussian.md.
+shift, an orthogonal "shortcut" shift and a random shift; (d) Unlearnable Clusters (Zhang et al.,
+CVPR 2023, arXiv 2301.01217): change of a hacker's clean error (population LDA with the hacker's own
+balanced cluster labelling, averaged over labellings) under class-keyed, cluster-keyed and UC-shift
+perturbations against the budget. See theory/beo_gaussian.md.
 """
 
 from __future__ import annotations
@@ -30,6 +33,12 @@ class Config:
     eps_mix: float = 0.6
     pi1_mix: float = 0.3
     T: int = 2000
+    uc_a: float = 1.0
+    uc_sigma: float = 1.0
+    uc_sigma_s: float = 0.5
+    uc_eps_max: float = 3.0
+    uc_n_eps: int = 13
+    uc_ps: tuple = (0.5, 1.0)
     seed: int = 0
 
 
@@ -135,10 +144,48 @@ def _panel_bc(cfg):
     }
 
 
+def _panel_d(cfg):
+    """Unlearnable Clusters: exact hacker clean error per kind, budget, protected fraction, labelling."""
+    from unlearnlab.unlearning import (
+        balanced_labelings,
+        uc_hacker_error,
+        uc_perturbations,
+        uc_world,
+    )
+
+    means, Sig = uc_world(cfg.uc_a, cfg.uc_sigma, cfg.uc_sigma_s)
+    g_p = np.asarray(np.asarray(means)[:, 0] > 0, int)
+    labs = np.asarray(balanced_labelings(4))
+    names = ["sign x1 (= protector's)", "XOR", "sign x2 (cross-cuts)"]
+    eps = np.linspace(0.0, cfg.uc_eps_max, cfg.uc_n_eps)
+    err = {}
+    for kind in ("class", "cluster", "uc"):
+        for p in cfg.uc_ps:
+            err[f"{kind}|{p:g}"] = [
+                [
+                    float(
+                        uc_hacker_error(means, Sig, uc_perturbations(kind, e, means, g_p), p, lab)
+                    )
+                    for lab in labs
+                ]
+                for e in eps
+            ]
+    clean = [float(uc_hacker_error(means, Sig, jnp.zeros_like(means), 0.0, lab)) for lab in labs]
+    return {
+        "eps": eps,
+        "labelings": names,
+        "labels": labs,
+        "err": err,
+        "clean": clean,
+        "ps": list(cfg.uc_ps),
+    }
+
+
 def compute(cfg: Config, ctx) -> dict:
     cache = ctx.stage_cache(cfg)
     a = cache.stage("a", lambda: _panel_a(cfg))
     bc = cache.stage("bc", lambda: _panel_bc(cfg))
+    ucd = cache.stage("d", lambda: _panel_d(cfg))
     gap2 = float(np.max(np.abs(np.asarray(a["pga_iso"]) - a["cf_iso"])))
     gap_an = float(np.max(np.abs(np.asarray(a["pga_aniso_2"]) - a["tr_aniso"])))
     gap_inf = float(np.max(np.abs(np.asarray(a["pga_aniso_inf"]) - a["box_aniso"])))
@@ -170,14 +217,36 @@ def compute(cfg: Config, ctx) -> dict:
             f"{bool(np.all(np.diff(ce['BEO']) >= -1e-12))}",
         ),
     }
-    return {"a": a, "bc": bc, "claims": claims}
+    clean = np.asarray(ucd["clean"])
+    E = {k: np.asarray(v) for k, v in ucd["err"].items()}
+    inv = max(float(np.max(np.abs(E[f"class|{p:g}"][:, 2] - clean[2]))) for p in ucd["ps"])
+    claims["beo_gaussian.uc_class_keyed_invariant"] = claim_result(
+        inv,
+        0.0,
+        inv <= 1e-12,
+        "max over budgets and p of |hacker clean error - clean| for class-keyed perturbations and "
+        "the cross-cutting labelling sign x2",
+    )
+    pmax = f"{max(ucd['ps']):g}"
+    inc = {kind: (E[f"{kind}|{pmax}"][-1] - clean).tolist() for kind in ("class", "cluster", "uc")}
+    ok = all(
+        np.all(np.diff(E[f"{kind}|{pmax}"][:, j]) > 0) for kind in ("cluster", "uc") for j in (0, 2)
+    )
+    claims["beo_gaussian.uc_cluster_keyed_changes"] = claim_result(
+        inc,
+        "> 0 for both non-degenerate labellings, increasing in eps",
+        bool(ok),
+        f"clean-error change at eps = {ucd['eps'][-1]:g}, p = {pmax}, per labelling "
+        f"({', '.join(ucd['labelings'])})",
+    )
+    return {"a": a, "bc": bc, "uc": ucd, "claims": claims}
 
 
 def plot(payload):
     from unlearnlab.lab.plotting import panel_label, subplots, theory_line
 
     D = payload["data"]
-    fig, axes = subplots(3, 1, width=3.8, height=3.2)
+    fig, axes = subplots(4, 1, width=3.8, height=3.2)
     a = D["a"]
     ax = axes[0, 0]
     eps = np.asarray(a["eps"])
@@ -214,7 +283,53 @@ def plot(payload):
     ax.set_ylabel("clean test error of LDA fitted to the mixture")
     ax.legend()
     panel_label(ax, "(c) downstream effect")
+    _plot_uc(axes[0, 3], D["uc"])
     return fig
+
+
+def _plot_uc(ax, uc):
+    from unlearnlab.lab.plotting import panel_label, theory_line
+
+    eps = np.asarray(uc["eps"], float)
+    clean = np.asarray(uc["clean"], float)
+    cols = {"class": "#d62728", "cluster": "#1f77b4", "uc": "#2ca02c"}
+    lab = {
+        "class": "class-keyed shortcut",
+        "cluster": "cluster-keyed shortcut",
+        "uc": "UC shift (code-faithful)",
+    }
+    for kind in ("class", "cluster", "uc"):
+        for p in uc["ps"]:
+            e = np.asarray(uc["err"][f"{kind}|{p:g}"], float)
+            ax.plot(
+                eps,
+                (e - clean).mean(axis=1),
+                "-" if p == max(uc["ps"]) else ":",
+                marker="o",
+                ms=2.5,
+                color=cols[kind],
+                label=f"{lab[kind]}, p = {p:g}: mean over labellings",
+            )
+        e = np.asarray(uc["err"][f"{kind}|{max(uc['ps']):g}"], float)
+        ax.plot(
+            eps,
+            e[:, 2] - clean[2],
+            "-.",
+            lw=0.9,
+            color=cols[kind],
+            alpha=0.7,
+            label=f"{lab[kind]}, p = {max(uc['ps']):g}: hacker = sign x2",
+        )
+    theory_line(
+        ax,
+        [0, eps.max()],
+        [0, 0],
+        "class-keyed vs cross-cutting hacker: exactly 0 (lab's derived UC1)",
+    )
+    ax.set_xlabel(r"budget $\epsilon$ (l2, per point)")
+    ax.set_ylabel("change of the hacker's clean error (exact LDA)")
+    ax.legend(fontsize=5.2, loc="upper left")
+    panel_label(ax, "(d) Unlearnable Clusters: label-agnostic?")
 
 
 def measured(saved: dict) -> dict[str, str]:
@@ -255,11 +370,34 @@ def measured(saved: dict) -> dict[str, str]:
             f">= beta* = {bc['bayes_clean']:.4f}",
         ],
     ]
+    uc = d["uc"]
+    clean = np.asarray(uc["clean"])
+    rows_uc = []
+    for kind in ("class", "cluster", "uc"):
+        for p in uc["ps"]:
+            e = np.asarray(uc["err"][f"{kind}|{p:g}"])[-1]
+            rows_uc.append(
+                [kind, g(p)]
+                + [f"{v:+.4f}" for v in (e - clean)]
+                + [f"{float(np.mean(e - clean)):+.4f}"]
+            )
+    uc_block = (
+        "Hacker's clean error without protection: "
+        + ", ".join(f"{n} {v:.4f}" for n, v in zip(uc["labelings"], clean))
+        + f". Change of the clean error at the largest budget eps = {g(uc['eps'][-1])} (a = "
+        f"{g(c['uc_a'])}, sigma = {g(c['uc_sigma'])}, shortcut noise {g(c['uc_sigma_s'])}):\n\n"
+        + table(["perturbation", "p", *uc["labelings"], "mean over labellings"], rows_uc)
+        + f"\n\nClaims: `beo_gaussian.uc_class_keyed_invariant` "
+        f"{cl['beo_gaussian.uc_class_keyed_invariant']['verdict']} (max deviation "
+        f"{g(cl['beo_gaussian.uc_class_keyed_invariant']['measured'])}); "
+        f"`beo_gaussian.uc_cluster_keyed_changes` {cl['beo_gaussian.uc_cluster_keyed_changes']['verdict']}."
+    )
     return {
+        "uc": uc_block,
         "results": table(["quantity", "measured", "theory"], rows)
         + "\n\n"
         + run_line(s)
-        + f" Total CPU {s['manifest']['timings']['total_cpu_s']:.1f} s."
+        + f" Total CPU {s['manifest']['timings']['total_cpu_s']:.1f} s.",
     }
 
 

@@ -261,6 +261,31 @@ AUDIT_CLAIMS: tuple[Claim, ...] = (
     ),
     # ---------------------------------------------------------------- beo_gaussian
     _c(
+        "beo_gaussian.uc_class_keyed_invariant",
+        "Zhang et al. 2023 (Unlearnable Clusters), CVPR, arXiv 2301.01217",
+        "spec panels.md §4.3 UC1; derived in theory/beo_gaussian.md (Unlearnable Clusters section)",
+        "Class-keyed perturbations (shortcut keyed to the protector's labels) leave the clean error "
+        "of a hacker whose balanced labelling cross-cuts the protector's (sign x2 vs sign x1) exactly "
+        "unchanged, for every budget and protected fraction.",
+        "exact identity",
+        "derived",
+        ("test_unlearnable_clusters.py::test_class_keyed_has_no_effect_on_a_cross_cutting_hacker",),
+        "(d)",
+    ),
+    _c(
+        "beo_gaussian.uc_cluster_keyed_changes",
+        "Zhang et al. 2023 (Unlearnable Clusters), CVPR, arXiv 2301.01217",
+        "spec panels.md §4.3 UC2 (paper: 'label-agnostic unlearnable examples with cluster-wise "
+        "perturbations')",
+        "Cluster-keyed perturbations (shortcut per cluster, or the UC shift toward another cluster's "
+        "centroid) raise the clean error of every non-degenerate balanced hacker labelling, "
+        "increasingly in the budget.",
+        "derived proposition",
+        "derived",
+        ("test_unlearnable_clusters.py::test_cluster_keyed_hurts_every_labelling",),
+        "(d)",
+    ),
+    _c(
         "beo_gaussian.pga_optimum",
         _BEO,
         "spec B.2 (convexity, derived)",
