@@ -82,7 +82,7 @@ def test_a1_steps_bound_holds_for_every_init():
     ev = jnp.linalg.eigvalsh(HR)
     H = X.T @ X + LAM * jnp.eye(d)
     eta = 1.0 / float(jnp.linalg.eigvalsh(H)[-1])
-    A = pretrain_linear_encoder(jax.random.key(0), X, y, th, LAM, q, 500)
+    A = pretrain_linear_encoder(jax.random.key(0), X, y, th, LAM, q, 100)
     eps = 1e-6 * float(jnp.linalg.norm(th - thR))
     for init in (th, encoder_additive(X, y, th, f, LAM), encoder_linear(A, X, y, th, f)):
         traj = gd_retain(init, X, y, ~f, LAM, eta, 400)
