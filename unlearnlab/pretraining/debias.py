@@ -69,8 +69,11 @@ def sample_aligned(key, n: int, mu_s, mu_b, sigma):
     """Bias-aligned training sample: ``y`` uniform on ``{-1, +1}``, ``y_b = y``.
 
     Args:
-      key: PRNG key; n: sample size (``>= 1``); mu_s: ``(d_s,)`` task mean; mu_b: ``(d_b,)`` bias
-      mean; sigma: noise level ``> 0``.
+      key: PRNG key.
+      n: sample size (``>= 1``).
+      mu_s: ``(d_s,)`` task mean.
+      mu_b: ``(d_b,)`` bias mean.
+      sigma: noise level ``> 0``.
 
     Returns:
       ``(X (n, d_s + d_b), y (n,))`` with ``y`` in ``{-1., +1.}``.
@@ -97,8 +100,12 @@ def translate_bias(key, X, y_b, mu_b, sigma, q, tau):
        \\quad \\varepsilon_b = (b - y_b\\mu_b)/\\sigma,\\quad P(m = -1) = q.
 
     Args:
-      key: PRNG key; X: ``(n, d_s + d_b)`` inputs (bias block last); y_b: ``(n,)`` bias modes in
-      ``{-1, +1}``; mu_b: ``(d_b,)``; sigma: ``> 0``; q: flip probability in ``[0, 1]``;
+      key: PRNG key.
+      X: ``(n, d_s + d_b)`` inputs (bias block last).
+      y_b: ``(n,)`` bias modes, each -1 or +1.
+      mu_b: ``(d_b,)`` bias mean.
+      sigma: noise level ``> 0``.
+      q: flip probability in ``[0, 1]``.
       tau: noise correlation in ``[0, 1]``.
 
     Returns:
@@ -322,9 +329,13 @@ def probe_conflicting_error(W, m_neg, m_pos, S_within, mu_s, mu_b, sigma):
        \\quad w = W w_z,\\ \\nu = (\\mu_s, -\\mu_b),\\ s = \\sigma\\|w\\|.
 
     Args:
-      W: ``(D, k)`` representation basis; m_neg, m_pos: ``(D,)`` class means of the aligned
-      training data (population or estimated); S_within: ``(D, D)`` within-class covariance
-      (population or estimated); mu_s, mu_b: true means; sigma: true noise level.
+      W: ``(D, k)`` representation basis.
+      m_neg: ``(D,)`` mean of class -1 in the aligned training data (population or estimated).
+      m_pos: ``(D,)`` mean of class +1 (population or estimated).
+      S_within: ``(D, D)`` within-class covariance (population or estimated).
+      mu_s: ``(d_s,)`` true task mean.
+      mu_b: ``(d_b,)`` true bias mean.
+      sigma: true noise level.
 
     Returns:
       Scalar conflicting-test error (exact for the given fit).

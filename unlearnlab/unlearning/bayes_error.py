@@ -445,8 +445,10 @@ def uc_world(a, sigma, sigma_s, K: int = 4):
     .. math:: x \\mid k \\sim \\mathcal N\\big((c_k, 0_K),\\ \\sigma^2 I_2 \\oplus \\sigma_s^2 I_K\\big).
 
     Args:
-      a: half-side of the square, ``> 0``; sigma: cluster noise ``> 0``; sigma_s: noise of the
-      shortcut coordinates ``> 0``; K: number of clusters (must be 4).
+      a: half-side of the square, ``> 0``.
+      sigma: cluster noise ``> 0``.
+      sigma_s: noise of the shortcut coordinates ``> 0``.
+      K: number of clusters (must be 4).
 
     Returns:
       ``(means (K, 2 + K), Sigma (2 + K, 2 + K))``.
