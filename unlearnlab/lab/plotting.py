@@ -61,7 +61,11 @@ def subplots(ncols: int = 1, nrows: int = 1, *, width: float = 3.6, height: floa
 
 def theory_line(ax, x, y, label: str, **kw):
     """Draw a theoretical curve dashed, labelled with its theorem (e.g. ``"Thm 3.1 bound"``)."""
-    style = {**THEORY_STYLE, **kw}
+    # canonical names on both sides, so ``lw=`` overrides THEORY_STYLE's ``linewidth``
+    from matplotlib.cbook import normalize_kwargs
+    from matplotlib.lines import Line2D
+
+    style = {**normalize_kwargs(THEORY_STYLE, Line2D), **normalize_kwargs(kw, Line2D)}
     return ax.plot(x, y, label=label, **style)
 
 
