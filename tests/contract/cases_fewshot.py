@@ -74,7 +74,9 @@ def _gem_args(**kw):
 
 
 CASES = [
-    Case(P + "noise_scales", lambda: dict(dim=4, noise="aniso"), bad={"dim": [0, -1], "noise": ["x"]}),
+    Case(
+        P + "noise_scales", lambda: dict(dim=4, noise="aniso"), bad={"dim": [0, -1], "noise": ["x"]}
+    ),
     Case(P + "sample_task", lambda: dict(key=K, spec=_spec()), bad={"spec": ["x", None]}),
     Case(
         P + "sample_task_from_pool",
@@ -87,7 +89,9 @@ CASES = [
         bad={"y": [YS[:4]]},
         ok={"y": ("oob", "neg")},  # labels are arbitrary class ids (the sorted distinct values)
     ),
-    Case(P + "bayes_oracle_accuracy", lambda: dict(task=_task(), spec=_spec()), bad={"spec": ["x"]}),
+    Case(
+        P + "bayes_oracle_accuracy", lambda: dict(task=_task(), spec=_spec()), bad={"spec": ["x"]}
+    ),
     Case(
         P + "multinomial_l1_error",
         lambda: dict(p=np.array([0.2, 0.3, 0.5]), n_query=10),
@@ -99,7 +103,11 @@ CASES = [
         bad={"n_classes": [1, 0], "n_query": [0, -1]},
         ok={"n_query": ("rank", "empty")},  # elementwise in n_query: any shape
     ),
-    Case(P + "gem_init", lambda: dict(z_s=ZS, y_s=YS, n_classes=NC), bad={"n_classes": [0, -1], **WRONG_Y}),
+    Case(
+        P + "gem_init",
+        lambda: dict(z_s=ZS, y_s=YS, n_classes=NC),
+        bad={"n_classes": [0, -1], **WRONG_Y},
+    ),
     Case(P + "gem_e_step", lambda: dict(state=_state(), z_q=ZQ, lam=1.0, T=1.0), bad=HYP),
     Case(P + "gem_pi_step", lambda: dict(state=_state())),
     Case(P + "gem_m_step", lambda: dict(state=_state(), z_s=ZS, y_s_onehot=Y1, z_q=ZQ)),
@@ -123,7 +131,11 @@ CASES = [
     Case(
         P + "grid_search_gem",
         lambda: dict(
-            tasks=_tasks(), lam_grid=np.array([0.5, 1.0]), T_grid=np.array([1.0]), n_iter=2, n_classes=NC
+            tasks=_tasks(),
+            lam_grid=np.array([0.5, 1.0]),
+            T_grid=np.array([1.0]),
+            n_iter=2,
+            n_classes=NC,
         ),
         bad={"lam_grid": [np.array([-1.0])], "T_grid": [np.array([0.0])], **SIZES},
     ),
@@ -186,7 +198,12 @@ CASES = [
     Case(
         P + "dirichlet_init_params",
         lambda: dict(n_layers=2, n_classes=NC, k_eff=2, tau=30.0),
-        bad={"n_layers": [0, -1], "n_classes": [0, -1], "k_eff": [0, -1, NC + 1], "tau": [0.0, -1.0]},
+        bad={
+            "n_layers": [0, -1],
+            "n_classes": [0, -1],
+            "k_eff": [0, -1, NC + 1],
+            "tau": [0.0, -1.0],
+        },
     ),
     Case(
         P + "unem_dirichlet_forward",

@@ -190,7 +190,9 @@ CASES = [
     ),
     Case(
         P + "sbc_ranks",
-        lambda: dict(truth=np.array([0.1, 0.5]), draws=np.random.default_rng(2).normal(size=(7, 2))),
+        lambda: dict(
+            truth=np.array([0.1, 0.5]), draws=np.random.default_rng(2).normal(size=(7, 2))
+        ),
     ),
     Case(
         P + "sbc_summary",

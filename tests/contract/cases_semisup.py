@@ -17,7 +17,6 @@ SIZES = {"d": [0, -1], "n_lab": [0, -1], "n_unlab": [-1]}
 B41 = dict(d=10, n_lab=20, n_unlab=200, alpha=0.1, delta=0.1, mu0_norm=2.0, sigma0=1.0)
 
 
-
 def _sq_loss(theta, z, y):
     return (1.0 - y * (z @ theta)) ** 2
 

@@ -8,12 +8,6 @@ here that gets a case (or starts passing: the contract test of a ``KNOWN_FAILING
 ``python -m tests.contract.test_contract`` prints the details of each failing call.
 """
 
-MISSING_CASES = frozenset(
-    {
-    }
-)
+MISSING_CASES = frozenset({})
 
-KNOWN_FAILING = frozenset(
-    {
-    }
-)
+KNOWN_FAILING = frozenset({})

@@ -74,6 +74,7 @@ def _check_affine(name, params, logits, a_ndim):
             f"classes; got {np.shape(params[0])} and {np.shape(params[1])}."
         )
 
+
 __all__ = [
     "fit_temperature",
     "temperature_nll",

@@ -28,7 +28,13 @@ from jax.scipy.special import digamma, gammaln
 
 from unlearnlab.fewshot.gem import validate_task_arrays
 from unlearnlab.fewshot.unem import UNEMParams, _validate_params, softplus_inv
-from unlearnlab.lab.checks import check_array, check_in_range, check_int, check_positive, check_shape
+from unlearnlab.lab.checks import (
+    check_array,
+    check_in_range,
+    check_int,
+    check_positive,
+    check_shape,
+)
 
 
 def _check_alpha_lbar(a_name, alpha, mean_log_x):
@@ -39,6 +45,7 @@ def _check_alpha_lbar(a_name, alpha, mean_log_x):
     check_in_range(a_name, alpha, lo=0.0, lo_open=True)
     check_array("mean_log_x", mean_log_x, ndim=1)
     check_shape("mean_log_x", mean_log_x, np.shape(alpha))
+
 
 __all__ = [
     "dirichlet_nll",

@@ -141,7 +141,9 @@ def _check_blocks(state, *, z_s=None, y_s_onehot=None, z_q=None, u_rows=True):
         check_probability("y_s_onehot", y_s_onehot)
         n_s = np.shape(y_s_onehot)[0] if z_s is None else np.shape(z_s)[0]
         if np.shape(y_s_onehot) != (n_s, K) or n_s < 1:
-            raise ValueError(f"`y_s_onehot` must have shape ({n_s}, {K}); got {np.shape(y_s_onehot)}.")
+            raise ValueError(
+                f"`y_s_onehot` must have shape ({n_s}, {K}); got {np.shape(y_s_onehot)}."
+            )
     if u_rows:
         n_q = np.shape(state.u)[0] if z_q is None else np.shape(z_q)[0]
         if np.shape(state.u)[0] != n_q or n_q < 1:

@@ -60,15 +60,21 @@ def check_task(task, n_classes: int, name: str = "task", *, batched: bool = Fals
     check_tree_finite(name, task)
     if batched:
         if np.ndim(task.z_s) != 3 or np.shape(task.z_s)[0] < 1:
-            raise ValueError(f"`{name}` must be a non-empty batch of tasks; got z_s {np.shape(task.z_s)}.")
+            raise ValueError(
+                f"`{name}` must be a non-empty batch of tasks; got z_s {np.shape(task.z_s)}."
+            )
         check_index(f"{name}.y_s", task.y_s, n_classes)
     else:
         validate_task_arrays(
-            task.z_s, task.y_s, task.z_q, n_classes,
+            task.z_s,
+            task.y_s,
+            task.z_q,
+            n_classes,
             names=(f"{name}.z_s", f"{name}.y_s", f"{name}.z_q"),
         )
     check_index(f"{name}.y_q", task.y_q, n_classes)
     return n_classes
+
 
 __all__ = [
     "UNEMParams",

@@ -64,7 +64,9 @@ def _check_posterior_args(theta, name, X, T, Y, alpha, n_nodes, *, sigma_positiv
     check_array(name, theta, ndim=1)
     check_shape(name, theta, (2 * M + 1,))
     if sigma_positive and not is_traced(theta) and not float(np.asarray(theta)[2 * M]) > 0:
-        raise ValueError(f"`{name}` must have sigma = {name}[2M] > 0; got {np.asarray(theta)[2 * M]}.")
+        raise ValueError(
+            f"`{name}` must have sigma = {name}[2M] > 0; got {np.asarray(theta)[2 * M]}."
+        )
     check_array("alpha", alpha, ndim=0)
     check_int("n_nodes", n_nodes, min_value=1)
 
