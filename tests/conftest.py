@@ -16,6 +16,19 @@ import unlearnlab  # noqa: F401 - sets its XLA:CPU flags (unlearnlab/_xla.py) be
 
 jax.config.update("jax_enable_x64", True)
 
+# Compile-time sharing: a persistent XLA compilation cache for the test session, shared by the xdist
+# workers, so a program both workers build (or a closure rebuilt by a second call) is compiled once.
+# Only compiles over half a second are stored; results are unaffected (the key covers the program,
+# the flags and the jax/jaxlib versions). A clean clone starts empty. UNLEARNLAB_TEST_JAX_CACHE=0
+# turns it off; a path puts it elsewhere.
+_JAX_CACHE = os.environ.get(
+    "UNLEARNLAB_TEST_JAX_CACHE",
+    os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), ".cache", "jax-tests"),
+)
+if _JAX_CACHE != "0":
+    jax.config.update("jax_compilation_cache_dir", _JAX_CACHE)
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)
+
 settings.register_profile(
     "ci",
     deadline=None,
