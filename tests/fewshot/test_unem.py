@@ -1,5 +1,8 @@
 """UNEM: gradients, learned vs default vs grid, distribution shift, best lambda per family."""
 
+import os
+import subprocess
+import sys
 from functools import partial
 
 import jax
@@ -29,13 +32,30 @@ SMALL = TaskSpec(n_classes=6, k_eff=3, shot=3, n_query=20, dim=5, sep=0.8, noise
 # ---------------------------------------------------------------- gradients
 @pytest.mark.claim("unem.first_layer_lambda_inert")
 @pytest.mark.parametrize("kind", ["nll", "paper_code"])
-def test_gradients_finite_nonzero_and_match_finite_differences(key, kind):
+def test_gradients_finite_nonzero_and_match_finite_differences(key, kind, request):
     """Exact (float64): grad of unem_loss is finite, nonzero for every parameter except gamma_1,
     and agrees with central finite differences to rel 1e-5.
 
     gamma_1 is inert: pi^(0) is uniform, so lam_1 log pi^(0) is constant over classes and cancels
     in the first softmax; its gradient is zero up to rounding (checked <= 1e-12).
+
+    Runs in a fresh interpreter: in two full-suite runs (2 xdist workers) XLA:CPU of jaxlib 0.10.2
+    segfaulted while compiling the ``lax.scan`` of ``train_unem_on_tasks`` for the ``nll`` case, in
+    a worker that had compiled many programs before; run alone the same test passes.
     """
+    if os.environ.get("UNLEARNLAB_ISOLATED") != "1":
+        r = subprocess.run(
+            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist"]
+            + [request.node.nodeid],
+            cwd=request.config.rootpath,
+            env={**os.environ, "UNLEARNLAB_ISOLATED": "1"},
+            capture_output=True,
+            text=True,
+            timeout=900,
+        )
+        assert r.returncode == 0, r.stdout[-4000:] + r.stderr[-2000:]
+        assert "1 passed" in r.stdout, r.stdout[-2000:]
+        return
     K = SMALL.n_classes
     t = sample_task(key, SMALL)
     p0 = unem_init_params(4)
