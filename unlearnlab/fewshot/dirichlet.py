@@ -132,7 +132,7 @@ def unem_dirichlet_forward(params: UNEMParams, x_s, y_s, x_q, n_classes: int, *,
       n_mm: MM steps per layer.
 
     Raises:
-      ValueError: malformed ``x_s``, ``y_s``, ``x_q`` (as :func:`validate_task_arrays`) or logits
+      ValueError: malformed ``x_s``, ``y_s``, ``x_q`` (as ``validate_task_arrays``) or logits
         whose last axis is not ``n_classes``; malformed ``params``; ``n_mm`` < 1.
     """
     n_classes = validate_task_arrays(x_s, y_s, x_q, n_classes, names=("x_s", "y_s", "x_q"))

@@ -79,7 +79,7 @@ def design_value(w, T, cov_exp, cov_off, targets, denom, reg=1e-9, mask=None) ->
     Args: see the module docstring; ``mask [n]`` bool selects the targets (default all).
     Returns: a scalar, convex in ``w``.
     Raises:
-      ValueError: if the design inputs are malformed (:func:`validate_design_inputs`), ``w`` is not
+      ValueError: if the design inputs are malformed (``validate_design_inputs``), ``w`` is not
         a distribution over the ``n_exp`` exploration covariances, ``T < 0`` or ``reg < 0``.
     """
     validate_design_inputs(cov_exp, cov_off, targets, denom, mask)

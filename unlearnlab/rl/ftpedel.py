@@ -398,10 +398,14 @@ def ftpedel_run(
       level_scale: multiplies the design level (default 1, the algorithm). A value ``> 1`` is a
         deliberately under-sampling mutant (``c0`` divided by ``level_scale``), used only by the
         power check of the PAC test; may be traced.
+
     Returns:
       :class:`FTPedelResult` (``policy_idx``, ``n_online`` and per-epoch records).
-    References: spec §4 (algorithm, [recalled] structure), ``theory/ftpedel.md`` §5 (the lab's
+
+    References:
+      spec §4 (algorithm, [recalled] structure), ``theory/ftpedel.md`` §5 (the lab's
       constants and good-event argument).
+
     Raises:
       ValueError: if ``mdp``, ``offline``, ``pis`` or ``consts`` is malformed, ``eps``/``delta`` not
         in (0, 1), ``design``/``reward_noise`` unknown, ``max_epochs < L`` or ``level_scale <= 0``.

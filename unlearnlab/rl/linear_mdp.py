@@ -85,7 +85,7 @@ def transition(mdp: LinearMDP) -> jax.Array:
     """``P[h, s, a, s'] = <phi_h(s, a), mu_h(s')>``, shape ``[H, S, A, S]``.
 
     Raises:
-      ValueError: if ``mdp`` is malformed (:func:`validate_mdp`; skipped when traced).
+      ValueError: if ``mdp`` is malformed (``validate_mdp``; skipped when traced).
     """
     validate_mdp(mdp)
     return jnp.einsum("hsad,hdt->hsat", mdp.phi, mdp.mu)
@@ -95,7 +95,7 @@ def mean_reward(mdp: LinearMDP) -> jax.Array:
     """``r[h, s, a] = <phi_h(s, a), theta_h>``, shape ``[H, S, A]``.
 
     Raises:
-      ValueError: if ``mdp`` is malformed (:func:`validate_mdp`; skipped when traced).
+      ValueError: if ``mdp`` is malformed (``validate_mdp``; skipped when traced).
     """
     validate_mdp(mdp)
     return jnp.einsum("hsad,hd->hsa", mdp.phi, mdp.theta)

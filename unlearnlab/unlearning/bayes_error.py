@@ -498,8 +498,10 @@ def uc_perturbations(kind: str, eps, means, protector_labels, offset: int = 1):
       of the cluster ``offset`` steps ahead).
 
     Args:
-      kind: ``"class" | "cluster" | "uc"``; eps: budget ``>= 0``; means: ``(K, 2 + K)`` from
-      :func:`uc_world`; protector_labels: ``(K,)`` protector's balanced labels in {0, 1};
+      kind: ``"class" | "cluster" | "uc"``.
+      eps: budget ``>= 0``.
+      means: ``(K, 2 + K)`` from :func:`uc_world`.
+      protector_labels: ``(K,)`` protector's balanced labels in {0, 1}.
       offset: cluster offset of the UC target (``1 <= offset < K``).
 
     Returns:
