@@ -23,7 +23,9 @@ jax.config.update("jax_enable_x64", True)
 # turns it off; a path puts it elsewhere.
 _JAX_CACHE = os.environ.get(
     "UNLEARNLAB_TEST_JAX_CACHE",
-    os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), ".cache", "jax-tests"),
+    os.path.join(
+        os.path.dirname(os.path.dirname(os.path.abspath(__file__))), ".cache", "jax-tests"
+    ),
 )
 if _JAX_CACHE != "0":
     jax.config.update("jax_compilation_cache_dir", _JAX_CACHE)
@@ -45,3 +47,17 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 def key():
     """A fixed PRNG key; split it, never reuse it."""
     return jax.random.key(20261128)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _release_compiled_programs():
+    """Drop every compiled XLA program after each test module.
+
+    A test worker compiles thousands of programs over the suite; in full runs after this wave's
+    contract cases, XLA:CPU (jaxlib 0.10.2) segfaulted while compiling late in a long-lived worker
+    (at different tests in different runs), consistent with exhausting the process's memory
+    mappings (``vm.max_map_count``). Clearing JAX's caches between modules frees the executables;
+    modules seldom share programs, so little is recompiled.
+    """
+    yield
+    jax.clear_caches()
