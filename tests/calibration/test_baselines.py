@@ -42,19 +42,43 @@ def test_p12_histogram_binning_zero_in_sample_error():
 @settings(max_examples=100)
 @given(seed=st.integers(0, 2**31 - 1), n=st.sampled_from([5, 17, 40]), weighted=st.booleans())
 def test_p13_isotonic_equals_pav_oracle(seed, n, weighted):
-    """P13 (exact identity): fit_isotonic == scipy.optimize.isotonic_regression on ordered data
-    (atol 1e-6), and the fit is non-decreasing."""
+    """P13 (exact identity): fit_isotonic's on-device PAV (``method="lax"``) ==
+    scipy.optimize.isotonic_regression on ordered data (atol 1e-6), and the fit is non-decreasing.
+    (``method="host"`` calls that SciPy routine; its agreement is checked below.)"""
     rng = np.random.default_rng(seed)
     y = rng.normal(size=n).round(1)  # rounding creates ties and plateaus
     w = rng.uniform(0.1, 3.0, n) if weighted else np.ones(n)
     x = np.arange(n, dtype=float)
-    _, fit = _iso(jnp.asarray(x), jnp.asarray(y), jnp.asarray(w))
+    _, fit = _iso_lax(jnp.asarray(x), jnp.asarray(y), jnp.asarray(w))
     ref = isotonic_regression(y, weights=w).x
     np.testing.assert_allclose(fit, ref, atol=1e-6)
     assert np.all(np.diff(np.asarray(fit)) >= -1e-12)
 
 
-_iso = jax.jit(cal.fit_isotonic)
+_iso_lax = jax.jit(lambda x, y, w: cal.fit_isotonic(x, y, w, method="lax"))
+
+
+def test_isotonic_host_and_lax_paths_agree_under_jit_vmap_and_classwise():
+    """Exact identity (float64, atol 1e-12): the host (SciPy) and on-device PAV give the same fit on
+    unsorted scores with ties, jitted, vmapped over 3 problems, and class-wise (lax.map); "auto" is
+    one of the two."""
+    rng = np.random.default_rng(13)
+    s = jnp.asarray(rng.uniform(size=(3, 200)).round(2))  # ties in the scores
+    t = jnp.asarray((rng.uniform(size=(3, 200)) < np.asarray(s)).astype(float))
+    fits = {
+        m: jax.jit(jax.vmap(lambda a, b, m=m: cal.fit_isotonic(a, b, method=m)))(s, t)
+        for m in ("lax", "host", "auto")
+    }
+    for m in ("host", "auto"):
+        np.testing.assert_array_equal(fits[m][0], fits["lax"][0])
+        np.testing.assert_allclose(fits[m][1], fits["lax"][1], atol=1e-12)
+    assert np.all(np.diff(np.asarray(fits["host"][1]), axis=1) >= -1e-12)
+    p = jax.nn.softmax(jnp.asarray(rng.normal(size=(300, 4))), 1)
+    y = jnp.asarray(rng.integers(0, 4, 300))
+    cw = {m: cal.fit_isotonic_classwise(p, y, method=m) for m in ("lax", "host")}
+    np.testing.assert_allclose(cw["host"][1], cw["lax"][1], atol=1e-12)
+    with pytest.raises(ValueError, match="method"):
+        cal.fit_isotonic(s[0], t[0], method="cython")
 
 
 @pytest.mark.claim("hcal.ts_moves_temperature")

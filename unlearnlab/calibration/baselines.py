@@ -25,7 +25,8 @@ import numpy as np
 import optax
 
 from unlearnlab.lab import checks as V
-from unlearnlab.lab.checks import check_array, check_int, is_traced
+from unlearnlab.lab.checks import check_array, check_choice, check_int, is_traced
+from unlearnlab.lab.sorting import numpy_stable_argsort
 
 
 def _check_scores(name, x, *, ndim=None):
@@ -113,11 +114,20 @@ def temperature_nll(beta, logits, labels):
     return jnp.mean(-beta * zy + jax.nn.logsumexp(beta * logits, axis=1))
 
 
-def _nll_derivs(beta, logits, zy):
-    p = jax.nn.softmax(beta * logits, axis=1)
-    ez = jnp.sum(p * logits, axis=1)
-    g = jnp.mean(ez - zy)
-    h = jnp.mean(jnp.sum(p * logits**2, axis=1) - ez**2)
+def _nll_derivs(beta, zc, zyc):
+    r""":math:`g(\beta)` and :math:`g'(\beta)` from row-shifted logits ``zc = z - max_j z`` (``<= 0``).
+
+    For :math:`\beta > 0` the softmax of :math:`\beta z` equals that of :math:`\beta z_c`, and
+    :math:`z_c \le 0` bounds every exponent above by 0, so one ``exp`` and three row sums
+    (:math:`\sum e`, :math:`\sum e z_c`, :math:`\sum e z_c^2`) give both derivatives: no per-step row
+    maximum and no normalised probability table. ``zyc`` is :math:`z_{i,y_i}` shifted the same way.
+    """
+    e = jnp.exp(beta * zc)
+    s0 = jnp.sum(e, axis=1)
+    m1 = jnp.sum(e * zc, axis=1) / s0
+    m2 = jnp.sum(e * zc * zc, axis=1) / s0
+    g = jnp.mean(m1 - zyc)
+    h = jnp.mean(m2 - m1 * m1)
     return g, h
 
 
@@ -153,13 +163,14 @@ def fit_temperature(
     if not is_traced(beta_min) and not is_traced(beta_max) and not beta_max > beta_min:
         raise ValueError(f"`beta_max` must be > `beta_min`; got {beta_max} <= {beta_min}.")
     logits, labels = jnp.asarray(logits), jnp.asarray(labels)
-    zy = jnp.take_along_axis(logits, labels[:, None], axis=1)[:, 0]
+    zc = logits - jnp.max(logits, axis=1, keepdims=True)
+    zyc = jnp.take_along_axis(zc, labels[:, None], axis=1)[:, 0]
     dt = logits.dtype
     lo, hi = jnp.asarray(beta_min, dt), jnp.asarray(beta_max, dt)
 
     def body(s):
         i, lo, hi, b, _ = s
-        g, h = _nll_derivs(b, logits, zy)
+        g, h = _nll_derivs(b, zc, zyc)
         lo = jnp.where(g < 0, b, lo)
         hi = jnp.where(g >= 0, b, hi)
         newton = b - g / jnp.maximum(h, 1e-30)
@@ -353,16 +364,61 @@ def _pav(y, w):
     return means[jnp.clip(block, 0, n - 1)]
 
 
-def fit_isotonic(scores, targets, weights=None):
-    """Isotonic regression by pool-adjacent-violators (PAV) in ``lax`` loops.
+def _isotonic_host(scores, targets, w):
+    """NumPy stable argsort + SciPy's compiled PAV (``scipy.optimize.isotonic_regression``), looped
+    over any leading batch axes; returns ``(sorted scores, fitted values)``."""
+    from scipy.optimize import isotonic_regression
+
+    s, y, w = np.asarray(scores), np.asarray(targets), np.asarray(w)
+    n = s.shape[-1]
+    xs, fit = np.empty(s.shape, s.dtype), np.empty(y.shape, y.dtype)
+    fs, fy, fw = s.reshape(-1, n), y.reshape(-1, n), w.reshape(-1, n)
+    fxs, ffit = xs.reshape(-1, n), fit.reshape(-1, n)
+    for i in range(fs.shape[0]):
+        idx = numpy_stable_argsort(fs[i])
+        fxs[i] = fs[i][idx]
+        ffit[i] = isotonic_regression(fy[i][idx], weights=fw[i][idx]).x
+    return xs, fit
+
+
+def _fit_isotonic_on_host(scores, targets, w):
+    shapes = (
+        jax.ShapeDtypeStruct(scores.shape, scores.dtype),
+        jax.ShapeDtypeStruct(targets.shape, targets.dtype),
+    )
+    return jax.pure_callback(
+        _isotonic_host, shapes, scores, targets, w, vmap_method="broadcast_all"
+    )
+
+
+def _fit_isotonic_lax(scores, targets, w):
+    order = jnp.argsort(scores, stable=True)
+    return scores[order], _pav(targets[order], w[order])
+
+
+ISOTONIC_METHODS = ("auto", "lax", "host")
+
+
+def fit_isotonic(scores, targets, weights=None, *, method: str = "auto"):
+    """Isotonic regression by pool-adjacent-violators (PAV).
 
     .. math:: \\hat g=\\arg\\min_{g\\ \\text{non-decreasing}}\\sum_i w_i(y_i-g(s_i))^2
 
     Points are sorted by ``scores`` (stable); PAV pools adjacent blocks while their weighted means
-    decrease. O(N) amortised block operations.
+    decrease. O(N) amortised block operations. PAV is sequential, so two implementations are
+    offered; both give the unique minimiser (they agree to rounding, ``tests/calibration``):
+
+    * ``"lax"``: the block stack in ``lax`` loops, on the device, differentiable by JAX;
+    * ``"host"``: NumPy's sort and SciPy's compiled PAV (``scipy.optimize.isotonic_regression``;
+      SciPy is a dependency of JAX) in one :func:`jax.pure_callback`, so it still works under
+      ``jit``, ``vmap`` (one callback for the batch) and ``lax.map``, but not under ``grad``. On
+      CPU it is the faster: XLA's CPU sort alone takes longer than the whole host fit
+      (``benchmarks/RESULTS.md``, ``fit_isotonic``);
+    * ``"auto"`` (default): ``"host"`` when JAX's default backend is the CPU, else ``"lax"``.
 
     Args:
       scores: (N,) scores :math:`s`. targets: (N,) :math:`y`. weights: (N,) positive, default 1.
+      method: ``"auto"`` | ``"lax"`` | ``"host"`` (static).
 
     Returns:
       ``(x_knots (N,), y_knots (N,))``: sorted scores and fitted non-decreasing values.
@@ -383,11 +439,17 @@ def fit_isotonic(scores, targets, weights=None):
                 raise ValueError("`weights` must be positive with the shape of `scores`.")
         if np.shape(scores)[0] < 1:
             raise ValueError("`scores` must hold at least one sample.")
+    fit = _isotonic_solver(method)
     scores, targets = jnp.asarray(scores), jnp.asarray(targets)
-    w = jnp.ones_like(targets) if weights is None else jnp.asarray(weights)
-    order = jnp.argsort(scores, stable=True)
-    xs = scores[order]
-    return xs, _pav(targets[order], w[order])
+    w = jnp.ones_like(targets) if weights is None else jnp.asarray(weights, targets.dtype)
+    return fit(scores, targets, w)
+
+
+def _isotonic_solver(method):
+    check_choice("method", method, ISOTONIC_METHODS)
+    if method == "auto":
+        method = "host" if jax.default_backend() == "cpu" else "lax"
+    return _fit_isotonic_on_host if method == "host" else _fit_isotonic_lax
 
 
 def apply_isotonic(x_knots, y_knots, scores):
@@ -406,16 +468,18 @@ def apply_isotonic(x_knots, y_knots, scores):
     return jnp.interp(scores, x_knots, y_knots)
 
 
-def fit_isotonic_classwise(probs, labels):
+def fit_isotonic_classwise(probs, labels, *, method: str = "auto"):
     """One-vs-rest isotonic regression per class. Returns ``(x (C, N), y (C, N))``.
 
-    Classes run one after another with ``lax.map``: a vmapped PAV turns the block-stack updates into
-    batched scatters and is ~60x slower on CPU (measured 5.3 s vs 0.09 s at 5000 x 100).
+    Classes run one after another with ``lax.map``: a vmapped ``"lax"`` PAV turns the block-stack
+    updates into batched scatters and is ~60x slower on CPU (measured 5.3 s vs 0.09 s at 5000 x 100).
+    ``method`` is :func:`fit_isotonic`'s (static).
     """
     if not is_traced(probs):
         V.check_probs_labels(probs, labels)
+    _isotonic_solver(method)
     onehot = jax.nn.one_hot(labels, probs.shape[1], dtype=probs.dtype)
-    return jax.lax.map(lambda a: fit_isotonic(a[0], a[1]), (probs.T, onehot.T))
+    return jax.lax.map(lambda a: fit_isotonic(a[0], a[1], method=method), (probs.T, onehot.T))
 
 
 def apply_isotonic_classwise(x_knots, y_knots, probs):
