@@ -25,6 +25,7 @@ SCHED = "--xla_cpu_enable_concurrency_optimized_scheduler"
 
 def _run(env_updates: dict, timeout: float):
     env = {k: v for k, v in os.environ.items() if k not in ("XLA_FLAGS", "UNLEARNLAB_XLA_FLAGS")}
+    env["JAX_DISABLE_MOST_OPTIMIZATIONS"] = "0"  # what users run (tests/conftest.py lowers it)
     env.update(env_updates)
     try:
         p = subprocess.run(
