@@ -88,23 +88,34 @@ def run(quick: bool = False) -> list[dict]:
     rng = np.random.default_rng(0)
     s = np.sort(rng.uniform(size=m))
     t = (rng.uniform(size=m) < s).astype(float)
-    ours = time_call(jax.jit(cal.fit_isotonic), jnp.asarray(s), jnp.asarray(t), repeats=rep)
+    sj, tj = jnp.asarray(s), jnp.asarray(t)
+    ours = time_call(jax.jit(cal.fit_isotonic), sj, tj, repeats=rep)
+    on_device = time_call(
+        jax.jit(lambda a, b: cal.fit_isotonic(a, b, method="lax")), sj, tj, repeats=rep
+    )
+    gap = float(jnp.max(jnp.abs(ours["out"][1] - on_device["out"][1])))
     try:
         from sklearn.isotonic import IsotonicRegression
 
         r, rc, _ = ref_time(lambda a, b: IsotonicRegression().fit(a, b), s, t, repeats=rep)
-        rows.append(
-            _row(
-                "fit_isotonic",
-                f"n={m}",
+        for case, o, goal, note in (
+            (
+                f"n={m}, method='auto' (host on CPU)",
                 ours,
-                r,
-                rc,
-                "sklearn IsotonicRegression",
+                1.0,
+                "NumPy sort + SciPy's compiled PAV in one pure_callback, jitted; "
+                f"max |fit - on-device PAV| {gap:.1e}",
+            ),
+            (
+                f"n={m}, method='lax' (on device)",
+                on_device,
                 None,
-                "PAV in lax.while_loop (sequential) vs sklearn's Cython PAV",
+                "XLA sort + PAV in lax.while_loop (sequential); XLA's CPU sort is most of it",
+            ),
+        ):
+            rows.append(
+                _row("fit_isotonic", case, o, r, rc, "sklearn IsotonicRegression", goal, note)
             )
-        )
     except ModuleNotFoundError:  # pragma: no cover
         pass
 
