@@ -11,6 +11,7 @@ iterations of outcome-only (GRPO), step-only and OPRL (alpha = 1) updates.
 from __future__ import annotations
 
 import dataclasses
+import functools
 
 import jax
 import jax.numpy as jnp
@@ -90,8 +91,10 @@ def make_config(args) -> Config:
     return dataclasses.replace(cfg, seeds=args.seeds) if args.seeds else cfg
 
 
-def _exact(config):
-    """Shaping identity, population optimum (Adam), bounds, exact gradient moments (panel c)."""
+# static config: one compiled program for every array of the exact stage (run eagerly, its ~100
+# small ops each compiled their own XLA program)
+@functools.partial(jax.jit, static_argnums=0)
+def _exact_arrays(config):
     idx = tree_index(config.A, config.H)
     n_int = idx.children.shape[0]
     old = jnp.zeros((n_int, config.A))
@@ -104,82 +107,110 @@ def _exact(config):
     N = idx.leaf_nodes.shape[0]
     Phi = jnp.concatenate([V[idx.leaf_nodes], jnp.zeros((N, 1))], axis=1)
     shaped = (Phi[:, 1:] - Phi[:, :-1]).at[:, -1].add(R)
-    shaping_err = float(jnp.max(jnp.abs(r_star - shaped)))
+    shaping_err = jnp.max(jnp.abs(r_star - shaped))
     # any phi: a random PRM shapes its own sparse reward h_phi with Phi_phi = soft value of h_phi
     phi = jax.random.normal(jax.random.key(config.seed + 7), old.shape)
     h_phi = implicit_reward(phi, old, b, idx)
     P2 = soft_values(old, h_phi, b, idx)
     Pp = jnp.concatenate([P2[idx.leaf_nodes], jnp.zeros((N, 1))], axis=1)
-    any_err = float(
-        jnp.max(
-            jnp.abs(step_rewards(phi, old, b, idx) - (Pp[:, 1:] - Pp[:, :-1]).at[:, -1].add(h_phi))
-        )
+    any_err = jnp.max(
+        jnp.abs(step_rewards(phi, old, b, idx) - (Pp[:, 1:] - Pp[:, :-1]).at[:, -1].add(h_phi))
     )
     # P1: Adam on the population loss from pi_old; gradient at the closed form
-    loss = jax.jit(lambda x: dpo_population_loss(x, old, r, b, k, idx))
-    x, losses = jax.jit(lambda: fit_prm(old, loss, config.pop_steps, config.pop_lr))()
+    loss = lambda x: dpo_population_loss(x, old, r, b, k, idx)  # noqa: E731
+    x, losses = fit_prm(old, loss, config.pop_steps, config.pop_lr)
     h_star = R - V[0]
-    opt_err = float(jnp.max(jnp.abs(implicit_reward(x, old, b, idx) - h_star)))
-    grad_star = float(jnp.max(jnp.abs(jax.grad(loss)(star))))
+    opt_err = jnp.max(jnp.abs(implicit_reward(x, old, b, idx) - h_star))
+    grad_star = jnp.max(jnp.abs(jax.grad(loss)(star)))
     d = h_star[:, None] - h_star[None, :]
     P12 = jax.nn.sigmoid((r[:, None] - r[None, :]) / k)
-    consist = float(jnp.max(jnp.abs(jax.nn.sigmoid(d) - P12)))
+    consist = jnp.max(jnp.abs(jax.nn.sigmoid(d) - P12))
     # P4 bounds
-    rng = float(R.max() - R.min())
     gap = soft_values(old, R, b, idx) - node_values(old, R, idx)
     # P5: exact mean vs autodiff at a policy theta != pi_old
     theta = old + 0.5 * jax.random.normal(jax.random.key(config.seed + 8), old.shape)
     G_star = returns_to_go(r_star)
     mean, _ = pg_moments(theta, G_star, idx)
     grad_J = jax.grad(lambda t: expected_return(t, R, idx))(theta)
-    unbiased_err = float(jnp.max(jnp.abs(mean - grad_J)))
+    unbiased_err = jnp.max(jnp.abs(mean - grad_J))
     # panel (c): tr Cov of the shaped estimator at pi_theta = pi_old, against beta
     tr = []
     for beta in config.betas:
         Gb = R[:, None] - soft_values(old, R, beta, idx)[idx.leaf_nodes]
-        tr.append(float(jnp.trace(pg_moments(old, Gb, idx)[1])))
-    tr_none = float(
-        jnp.trace(pg_moments(old, jnp.broadcast_to(R[:, None], Phi[:, 1:].shape), idx)[1])
-    )
+        tr.append(jnp.trace(pg_moments(old, Gb, idx)[1]))
+    tr_none = jnp.trace(pg_moments(old, jnp.broadcast_to(R[:, None], Phi[:, 1:].shape), idx)[1])
     base = R[:, None] - node_values(old, R, idx)[idx.leaf_nodes]
-    tr_vold = float(jnp.trace(pg_moments(old, base, idx)[1]))
-    # panel (a) theory per edge: V(s') - V(s) (last step R - V)
-    ln, la = np.asarray(idx.leaf_nodes), np.asarray(idx.leaf_actions)
-    edge = (ln * config.A + la).ravel()
-    _, first = np.unique(edge, return_index=True)
-    depth = np.broadcast_to(np.arange(config.H), ln.shape).ravel()[first]
+    tr_vold = jnp.trace(pg_moments(old, base, idx)[1])
     return {
         "shaping_err": shaping_err,
         "any_phi_err": any_err,
         "opt_err": opt_err,
         "grad_at_closed_form": grad_star,
         "consistency_err": consist,
-        "loss_first_last": [float(losses[0]), float(losses[-1])],
-        "r_range": rng,
-        "max_abs_r_star": float(jnp.max(jnp.abs(r_star))),
-        "gap_min": float(gap.min()),
-        "gap_max": float(gap.max()),
-        "gap_bound": rng**2 / (8 * b),
+        "losses": losses,
+        "R": R,
+        "r": r,
+        "r_star": r_star,
+        "gap": gap,
         "unbiased_err": unbiased_err,
-        "betas": np.asarray(config.betas),
-        "trcov_exact": np.asarray(tr),
+        "trcov_exact": jnp.stack(tr),
         "trcov_none": tr_none,
         "trcov_vold": tr_vold,
+        "J0": expected_return(old, r, idx),
+    }
+
+
+def _exact(config):
+    """Shaping identity, population optimum (Adam), bounds, exact gradient moments (panel c)."""
+    a = jax.tree.map(np.asarray, _exact_arrays(config))
+    R, r, r_star, gap, losses = a["R"], a["r"], a["r_star"], a["gap"], a["losses"]
+    rng = float(R.max() - R.min())
+    # panel (a) theory per edge: V(s') - V(s) (last step R - V)
+    idx = tree_index(config.A, config.H)
+    ln, la = np.asarray(idx.leaf_nodes), np.asarray(idx.leaf_actions)
+    edge = (ln * config.A + la).ravel()
+    _, first = np.unique(edge, return_index=True)
+    depth = np.broadcast_to(np.arange(config.H), ln.shape).ravel()[first]
+    return {
+        "shaping_err": float(a["shaping_err"]),
+        "any_phi_err": float(a["any_phi_err"]),
+        "opt_err": float(a["opt_err"]),
+        "grad_at_closed_form": float(a["grad_at_closed_form"]),
+        "consistency_err": float(a["consistency_err"]),
+        "loss_first_last": [float(losses[0]), float(losses[-1])],
+        "r_range": rng,
+        "max_abs_r_star": float(np.max(np.abs(r_star))),
+        "gap_min": float(gap.min()),
+        "gap_max": float(gap.max()),
+        "gap_bound": rng**2 / (8 * config.beta),
+        "unbiased_err": float(a["unbiased_err"]),
+        "betas": np.asarray(config.betas),
+        "trcov_exact": a["trcov_exact"].astype(float),
+        "trcov_none": float(a["trcov_none"]),
+        "trcov_vold": float(a["trcov_vold"]),
         "edge_first": first,
         "edge_depth": depth,
-        "edge_theory": np.asarray(r_star).ravel()[first],
-        "J0": float(expected_return(old, r, idx)),
+        "edge_theory": r_star.ravel()[first],
+        "J0": float(a["J0"]),
         "J_star": float(r.max()),
         "success_frac": float(r.mean()),
     }
 
 
-def _pairs(config, ctx):
+@functools.partial(jax.jit, static_argnums=0)
+def _outcome_and_h_star(config):
+    """r_o and h* = R - V(root) (jitted: run eagerly, the tree backup compiled ~80 tiny ops)."""
     idx = tree_index(config.A, config.H)
     old = jnp.zeros((idx.children.shape[0], config.A))
     r = count_outcome(idx, 0, config.min_count)
     R = r / config.kappa
-    h_star = R - soft_values(old, R, config.beta, idx)[0]
+    return r, R - soft_values(old, R, config.beta, idx)[0]
+
+
+def _pairs(config, ctx):
+    idx = tree_index(config.A, config.H)
+    old = jnp.zeros((idx.children.shape[0], config.A))
+    r, h_star = _outcome_and_h_star(config)
     errs, edge = [], None
     for n in config.n_pairs:
 
@@ -209,22 +240,21 @@ def _mc_cov(config, ctx):
     idx = tree_index(config.A, config.H)
     old = jnp.zeros((idx.children.shape[0], config.A))
     R = count_outcome(idx, 0, config.min_count) / config.kappa
-    out = []
-    for beta in config.betas:
-        G = R[:, None] - soft_values(old, R, beta, idx)[idx.leaf_nodes]
+    betas = jnp.asarray(config.betas, dtype=R.dtype)
 
-        def fn(key, G=G):
+    def fn(key):
+        # every beta shares the seed's key, as separate sweeps per beta would; vmapping over beta
+        # compiles one program instead of one per beta
+        def one(beta):
+            G = R[:, None] - soft_values(old, R, beta, idx)[idx.leaf_nodes]
             return pg_mc_moments(key, old, G, config.mc_samples, idx)[2]
 
-        out.append(
-            run_seeds(
-                fn,
-                jax.random.key(config.seed + 2),
-                config.seeds,
-                **ctx.sweep_kwargs(config, f"mc{beta}"),
-            )
-        )
-    return {"trcov_mc": np.stack(out, 1)}  # [seeds, betas]
+        return jax.vmap(one)(betas)
+
+    out = run_seeds(
+        fn, jax.random.key(config.seed + 2), config.seeds, **ctx.sweep_kwargs(config, "mc")
+    )
+    return {"trcov_mc": np.asarray(out)}  # [seeds, betas]
 
 
 def _policy(config, ctx):
