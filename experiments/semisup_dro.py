@@ -16,6 +16,7 @@ Saberi et al., ICLR 2024 (arXiv 2310.00027). Panels:
 from __future__ import annotations
 
 import dataclasses
+import functools
 
 import jax
 import jax.numpy as jnp
@@ -164,13 +165,27 @@ def _sweep_cells(cfg: Config, ctx, d: int, n_labs, n_unlabs, alphas, tag: str, k
     return out
 
 
+# Jitted so that each is one compiled program: run eagerly, their arithmetic compiled one small XLA
+# program per operation and shape (about 40 in the quick run).
+_ndtr = jax.jit(ndtr)
+_erm_vc = jax.jit(bound_erm_vc)
+
+
+@jax.jit
+def _bounds(d, n_lab, n_unlab, delta):
+    """Theorem 4.2 at C = 1 (alpha = 0, unit norms and variances) and the VC bound of panel (b)."""
+    thm42 = bound_thm42(d, n_lab, n_unlab, 0.0, delta, 1.0, 1.0, 1.0, 1.0)
+    return thm42, bound_erm_vc(d, n_lab, delta)
+
+
 def _ci(x):
     c = mean_ci(x, axis=0)
     return {"mean": c.mean, "lo": c.lo, "hi": c.hi}
 
 
-def _robust_loss_check(key) -> float:
-    """Max error of the closed-form robust 0-1 loss against a brute-force grid (x64 host)."""
+@jax.jit
+def _robust_loss_gap(key):
+    # jitted: run eagerly, the brute-force grid's dozen ops each compiled their own program
     kt, kx, ky, kg = jax.random.split(key, 4)
     d, n = 5, 64
     theta = jax.random.normal(kt, (d,))
@@ -183,7 +198,13 @@ def _robust_loss_check(key) -> float:
     brute = jnp.max((u[:, None] - t[None, :] <= 0) - gam[:, None] * t[None, :] ** 2, axis=1)
     h = 5.0 / 200_000
     tol = jnp.max(2 * jnp.sqrt(gam) * h + gam * h * h)
-    return float(jnp.max(jnp.abs(closed - brute))), float(tol)
+    return jnp.max(jnp.abs(closed - brute)), tol
+
+
+def _robust_loss_check(key) -> float:
+    """Max error of the closed-form robust 0-1 loss against a brute-force grid (x64 host)."""
+    err, tol = _robust_loss_gap(key)
+    return float(err), float(tol)
 
 
 def compute(config: Config, ctx) -> dict:
@@ -237,7 +258,7 @@ def compute(config: Config, ctx) -> dict:
 
     data_d, claims_d = _panel_rcal(cfg, ctx, stages, jax.random.fold_in(key, 4))
 
-    bayes = float(ndtr(-1.0))
+    bayes = float(_ndtr(-1.0))
     data: dict = {
         "bayes_risk": bayes,
         "bayes_acc": 1 - bayes,
@@ -262,7 +283,7 @@ def compute(config: Config, ctx) -> dict:
             "rss_acc": [_ci(1 - r["rss"][:, j, :]) for j in range(len(cfg.alphas))],
             "pca_acc": [_ci(1 - r["pca"][:, j, :]) for j in range(len(cfg.alphas))],
             "floor_acc": [float(np.mean(1 - r["floor"][:, j])) for j in range(len(cfg.alphas))],
-            "erm_theory_acc": float(ndtr(1 / np.sqrt(1 + cfg.d / m))),
+            "erm_theory_acc": float(_ndtr(1 / np.sqrt(1 + cfg.d / m))),
             "frac_rss_beats_erm": [
                 np.mean(r["rss"][:, j, :] < r["erm"][:, j, None], axis=0)
                 for j in range(len(cfg.alphas))
@@ -294,17 +315,18 @@ def compute(config: Config, ctx) -> dict:
             ),
         )
     for d, erm_ex, rss_ex, pca_ex in pairs:
+        thm42, vc = _bounds(d, m, nb, cfg.delta)
+        thm42 = np.asarray(thm42)
         curves[str(d)] = {
             "erm": _ci(erm_ex),
             "rss": _ci(rss_ex),
             "pca": _ci(pca_ex),
             "rss_n0": _ci((rb_small if d == cfg.d_small else a[str(m)])["rss"][:, 0, 0] - bayes),
-            "thm42": np.asarray(bound_thm42(d, m, nb, 0.0, cfg.delta, 1.0, 1.0, 1.0, 1.0)),
-            "vc": float(bound_erm_vc(d, m, cfg.delta)),
+            "thm42": thm42,
+            "vc": float(vc),
             "threshold": m * m / d,
             "frac_below_thm42": np.mean(
-                rss_ex
-                <= np.asarray(bound_thm42(d, m, nb, 0.0, cfg.delta, 1.0, 1.0, 1.0, 1.0))[None, :],
+                rss_ex <= thm42[None, :],
                 axis=0,
             ),
             "per_seed_rss_10k": rss_ex[:, -1],
@@ -323,7 +345,7 @@ def compute(config: Config, ctx) -> dict:
         "slope_lo": fit.lo,
         "slope_hi": fit.hi,
         "theory": phi1 * cfg.slope_d / (2 * np.asarray(cfg.slope_n_labs, float)),
-        "vc": np.asarray(bound_erm_vc(cfg.slope_d, np.asarray(cfg.slope_n_labs), cfg.delta)),
+        "vc": np.asarray(_erm_vc(cfg.slope_d, np.asarray(cfg.slope_n_labs), cfg.delta)),
     }
 
     # ---------------- claims ----------------
@@ -447,6 +469,23 @@ def _rcal_model(cfg: Config):
     return means, jnp.eye(2)
 
 
+@functools.partial(jax.jit, static_argnums=0)
+def _rcal_theory(cfg: Config, rs):
+    """Exact population errors of the naive statistics at each ratio in ``rs``, and the balanced
+    Bayes error (jitted as one program: eagerly, each of their small ops compiled on its own)."""
+    means, Sig = _rcal_model(cfg)
+    bayes = binary_lda_errors(means[0], means[1], Sig, 0.5, means[0], means[1], Sig)[2]
+
+    def pop(r):
+        p, nu, mt, St = noisy_class_stats(means, Sig, longtail_priors(2, r), cfg.rcal_eta)
+        Sp = jnp.einsum("k,kab->ab", p, St)
+        plain = binary_lda_errors(mt[0], mt[1], Sp, p[1], means[0], means[1], Sig)
+        bal = binary_lda_errors(mt[0], mt[1], Sp, 0.5, means[0], means[1], Sig)
+        return jnp.stack([*nu, plain[1], plain[2], bal[1], bal[2], *p])
+
+    return jax.vmap(pop)(rs), bayes
+
+
 def _panel_rcal(cfg: Config, ctx, stages, key):
     """RCAL panel: per seed and imbalance ratio, the exact clean errors of LDA on three estimates."""
     means, Sig = _rcal_model(cfg)
@@ -491,20 +530,11 @@ def _panel_rcal(cfg: Config, ctx, stages, key):
         "trimmed [reconstruction]",
         "EM (label-free)",
     ]
-    bayes = float(binary_lda_errors(means[0], means[1], Sig, 0.5, means[0], means[1], Sig)[2])
-
-    @jax.jit
-    @jax.vmap
-    def pop(r):  # exact population errors of the naive statistics (one compiled program)
-        p, nu, mt, St = noisy_class_stats(means, Sig, longtail_priors(2, r), cfg.rcal_eta)
-        Sp = jnp.einsum("k,kab->ab", p, St)
-        plain = binary_lda_errors(mt[0], mt[1], Sp, p[1], means[0], means[1], Sig)
-        bal = binary_lda_errors(mt[0], mt[1], Sp, 0.5, means[0], means[1], Sig)
-        return jnp.stack([*nu, plain[1], plain[2], bal[1], bal[2], *p])
-
     r_fine = np.geomspace(1.0, max(cfg.rcal_rs), 31)
-    th = np.asarray(pop(jnp.asarray(r_fine)), float)
-    th_grid = np.asarray(pop(jnp.asarray(cfg.rcal_rs, float)), float)
+    # the fine curve and the grid points in one call: one compiled program (with the Bayes error)
+    th_all, bayes = _rcal_theory(cfg, jnp.asarray(np.concatenate([r_fine, cfg.rcal_rs])))
+    th_all, bayes = np.asarray(th_all, float), float(bayes)
+    th, th_grid = th_all[: r_fine.size], th_all[r_fine.size :]
     d = {
         "r": list(cfg.rcal_rs),
         "methods": methods,
