@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import partial
 
 import jax
 import jax.numpy as jnp
@@ -112,6 +113,60 @@ def _unit_rows(X):
     return X / jnp.maximum(1.0, jnp.linalg.norm(X, axis=1, keepdims=True))
 
 
+# The ROC stage's set-up and per-method analysis are jitted as whole programs: run eagerly, each of
+# their jnp/jax.random calls compiled a program of its own (quick run: ~280 compiles).
+@partial(jax.jit, static_argnames=("n", "d", "k", "sigma"))
+def _roc_world(key, n, d, k, sigma):
+    kx, kb, kf = jax.random.split(key, 3)
+    X = _unit_rows(jax.random.normal(kx, (n, d)) / math.sqrt(d) * 1.5)
+    beta = jax.random.normal(kb, (d,))
+    XF = X[:k]
+    yF = XF @ beta + sigma * jax.random.normal(kf, (k,))
+    return X, XF, beta, yF, jax.random.fold_in(key, 1), jax.random.fold_in(key, 9)
+
+
+def _roc_slices(K, M):
+    """Rows of the sweep: K shadow "in", K shadow "out", M target "in", M target "out" models."""
+    return slice(0, K), slice(K, 2 * K), slice(2 * K, 2 * K + M), slice(2 * K + M, 2 * K + 2 * M)
+
+
+@jax.jit
+def _null_bias(key, orc_pos, orc_neg):
+    from unlearnlab.unlearning.audit import klom_null_bias
+
+    return klom_null_bias(key, orc_pos, orc_neg)
+
+
+@partial(jax.jit, static_argnames=("K", "M"))
+def _attack(m_in, m_out, K, M):
+    """U-LiRA AUC (+ SE), TPR at 1% FPR, empirical ROC and KLoM of one method's margins."""
+    from unlearnlab.unlearning.audit import auc_with_se, klom, lira_scores, roc_curve, tpr_at_fpr
+
+    sh_in, sh_out, pos_s, neg_s = _roc_slices(K, M)
+    pos = lira_scores(m_in[pos_s], m_in[sh_in], m_out[sh_out]).ravel()
+    neg = lira_scores(m_out[neg_s], m_in[sh_in], m_out[sh_out]).ravel()
+    auc, se = auc_with_se(pos, neg)
+    tpr, _ = tpr_at_fpr(pos, neg, 0.01)
+    fpr_e, tpr_e = roc_curve(pos, neg, n_thresh=401)
+    return auc, se, tpr, fpr_e, tpr_e, klom(m_in[pos_s], m_out[neg_s])
+
+
+@partial(jax.jit, static_argnames=("K", "M"))
+def _exact_attack(m_in, m_out, mu_in, sd_in, mu_out, sd_out, K, M):
+    """Analytic binormal LR-ROC and the AUC (+ SE) of the LR attack with the exact parameters."""
+    from unlearnlab.unlearning.audit import auc_with_se, binormal_lr_roc
+
+    _, _, pos_s, neg_s = _roc_slices(K, M)
+    fa, ta = binormal_lr_roc(mu_in, sd_in, mu_out, sd_out, n_thresh=801)
+
+    def exact_lr(mm):
+        lp = lambda m, mu, s: -0.5 * ((m - mu) / s) ** 2 - jnp.log(s)
+        return lp(mm, mu_in, sd_in) - lp(mm, mu_out, sd_out)
+
+    a2, se2 = auc_with_se(exact_lr(m_in[pos_s]).ravel(), exact_lr(m_out[neg_s]).ravel())
+    return fa, ta, a2, se2
+
+
 def _methods(cfg, X, f, beta, yF):
     """Every method on one training run: ``run(key) -> ({method: theta}, theta_R, theta_DP_out)``."""
     from unlearnlab.unlearning.certified import ridge_output_perturbation, ridge_sensitivity
@@ -136,23 +191,9 @@ def _methods(cfg, X, f, beta, yF):
 
 
 def _stage_roc(cfg, ctx):
-    from unlearnlab.unlearning.audit import (
-        auc_with_se,
-        binormal_lr_roc,
-        klom,
-        klom_null_bias,
-        lira_scores,
-        roc_curve,
-        tpr_at_fpr,
-    )
-
     key = jax.random.key(cfg.seed)
-    kx, kb, kf = jax.random.split(key, 3)
-    X = _unit_rows(jax.random.normal(kx, (cfg.n, cfg.d)) / math.sqrt(cfg.d) * 1.5)
-    beta = jax.random.normal(kb, (cfg.d,))
-    f = jnp.arange(cfg.n) < cfg.k
-    XF = X[: cfg.k]
-    yF = XF @ beta + cfg.sigma * jax.random.normal(kf, (cfg.k,))
+    X, XF, beta, yF, k_sweep, k_null = _roc_world(key, cfg.n, cfg.d, cfg.k, cfg.sigma)
+    f = np.arange(cfg.n) < cfg.k  # host mask: a constant in every traced use below
     run, s_dp, delta2 = _methods(cfg, X, f, beta, yF)
 
     def one(kk):
@@ -165,9 +206,8 @@ def _stage_roc(cfg, ctx):
         }
 
     K, M = cfg.K, cfg.M
-    R = run_seeds(one, jax.random.fold_in(key, 1), 2 * K + 2 * M, **ctx.sweep_kwargs(cfg, "roc"))
-    sh_in, sh_out = slice(0, K), slice(K, 2 * K)
-    pos_s, neg_s = slice(2 * K, 2 * K + M), slice(2 * K + M, 2 * K + 2 * M)
+    R = run_seeds(one, k_sweep, 2 * K + 2 * M, **ctx.sweep_kwargs(cfg, "roc"))
+    _, _, pos_s, neg_s = _roc_slices(K, M)
 
     # exact Gaussian parameters of each statistic: every method is affine in the retain noise,
     # so mean = value at zero noise and sd = ||d stat / d eps|| (eps ~ N(0, I))
@@ -175,34 +215,25 @@ def _stage_roc(cfg, ctx):
         out, thR, _ = _run_with_eps(cfg, X, f, beta, yF, eps)
         return {**{m: XF @ v for m, v in out.items()}, "oracle": XF @ thR}
 
-    # affine maps: stat(e_j) - stat(0) is column j of the Jacobian (one compile for both)
-    basis = jnp.concatenate([jnp.zeros((1, cfg.n)), jnp.eye(cfg.n)])
-    vals = jax.jit(jax.vmap(stat_all))(basis)
-    means = {m: v[0] for m, v in vals.items()}
-    sds = {m: jnp.linalg.norm(v[1:] - v[:1], axis=0) for m, v in vals.items()}  # carries sigma
+    # affine maps: stat(e_j) - stat(0) is column j of the Jacobian; the means and the sds of every
+    # statistic come out of one compiled program
+    def stat_params():
+        basis = jnp.concatenate([jnp.zeros((1, cfg.n)), jnp.eye(cfg.n)])
+        vals = jax.vmap(stat_all)(basis)
+        means = {m: v[0] for m, v in vals.items()}
+        sds = {m: jnp.linalg.norm(v[1:] - v[:1], axis=0) for m, v in vals.items()}  # carries sigma
+        return means, sds
+
+    means, sds = jax.device_get(jax.jit(stat_params)())
     mu_out, sd_out = means["oracle"], sds["oracle"]
 
-    def exact_lr(mm, mu_in, sd_in):
-        lp = lambda m, mu, s: -0.5 * ((m - mu) / s) ** 2 - jnp.log(s)
-        return lp(mm, mu_in, sd_in) - lp(mm, mu_out, sd_out)
-
     table, rocs, klom_vals = {}, {}, {}
-    neg_oracle = jnp.asarray(R["out"][neg_s])
-    orc_pos = jnp.asarray(R["out"][pos_s])
-    null = np.asarray(klom_null_bias(jax.random.fold_in(key, 9), orc_pos, neg_oracle))
+    null = np.asarray(_null_bias(k_null, R["out"][pos_s], R["out"][neg_s]))
     for m in METHODS:
-        if m == "DP (no unlearning)":
-            m_in, m_out = jnp.asarray(R["in"][m]), jnp.asarray(R["dp_out"])
-        else:
-            m_in, m_out = jnp.asarray(R["in"][m]), jnp.asarray(R["out"])
-        pos = lira_scores(m_in[pos_s], m_in[sh_in], m_out[sh_out]).ravel()
-        neg = lira_scores(m_out[neg_s], m_in[sh_in], m_out[sh_out]).ravel()
-        auc, se = auc_with_se(pos, neg)
-        tpr, fpr_at = tpr_at_fpr(pos, neg, 0.01)
-        npos = int(pos.shape[0])
+        m_out = R["dp_out"] if m == "DP (no unlearning)" else R["out"]
+        auc, se, tpr, fpr_e, tpr_e, kl = jax.device_get(_attack(R["in"][m], m_out, K=K, M=M))
+        npos = M * cfg.k  # one LiRA score per (target model, forget point)
         hits = int(round(float(tpr) * npos))
-        fpr_e, tpr_e = roc_curve(pos, neg, n_thresh=401)
-        kl = np.asarray(klom(m_in[pos_s], m_out[neg_s]))
         klom_vals[m] = kl
         err = np.asarray(R["err"][m][pos_s])
         row = {
@@ -220,19 +251,18 @@ def _stage_roc(cfg, ctx):
         if m != "DP (no unlearning)":
             mu_in, sd_in = means[m], sds[m]
             exact_like = (
-                float(jnp.max(jnp.abs(mu_in - mu_out)) + jnp.max(jnp.abs(sd_in - sd_out))) < 1e-9
+                float(np.max(np.abs(mu_in - mu_out)) + np.max(np.abs(sd_in - sd_out))) < 1e-9
             )
             if exact_like:
                 fa, ta = np.linspace(0, 1, 201), np.linspace(0, 1, 201)
             else:
-                fa, ta = binormal_lr_roc(mu_in, sd_in, mu_out, sd_out, n_thresh=801)
+                # the analytic LR-ROC, and the same attack with the exact parameters (no
+                # shadow-fitting error)
+                fa, ta, a2, se2 = jax.device_get(
+                    _exact_attack(R["in"][m], m_out, mu_in, sd_in, mu_out, sd_out, K=K, M=M)
+                )
             row["auc_analytic"] = float(np.trapezoid(np.asarray(ta), np.asarray(fa)))
             if not exact_like:
-                # the same attack with the exact parameters (no shadow-fitting error)
-                a2, se2 = auc_with_se(
-                    exact_lr(m_in[pos_s], mu_in, sd_in).ravel(),
-                    exact_lr(m_out[neg_s], mu_in, sd_in).ravel(),
-                )
                 row["auc_exact_params"], row["auc_exact_params_se"] = float(a2), float(se2)
         else:
             fa, ta = None, None
@@ -295,7 +325,10 @@ def _run_with_eps(cfg, X, f, beta, yF, eps):
     return out, thR, y
 
 
-def _stage_guo(cfg):
+# Stages below run each configuration as one jitted program (static sizes): eagerly, every jnp and
+# jax.random call compiled a program of its own.
+@partial(jax.jit, static_argnames=("n", "lam"))
+def _guo_run(key, n, lam):
     from unlearnlab.unlearning.certified import (
         LOGISTIC_GAMMA_GUO,
         grad_residual,
@@ -304,24 +337,28 @@ def _stage_guo(cfg):
     )
     from unlearnlab.unlearning.exact import logistic_fit_newton
 
+    X = _unit_rows(jax.random.normal(key, (n, 5)) / math.sqrt(5) * 1.5)
+    w0 = jnp.array([2.0, -1.0, 0.5, 0.0, 1.0])
+    y = jnp.where(
+        jax.random.uniform(jax.random.fold_in(key, 1), (n,)) < jax.nn.sigmoid(X @ w0),
+        1.0,
+        -1.0,
+    )
+    f = np.arange(n) == 0
+    w = logistic_fit_newton(X, y, lam)
+    wm = newton_removal(w, X, y, f, lam, loss="logistic")
+    res = grad_residual(wm, X, y, ~f, lam, loss="logistic")
+    b = guo_bounds(w, X, y, f, lam, LOGISTIC_GAMMA_GUO, 1.0)
+    return jnp.stack([res, b["data_dep"], b["norm"], b["worst_case"]])
+
+
+def _stage_guo(cfg):
     rows = []
     for n in cfg.guo_ns:
-        acc = []
-        for s in range(cfg.guo_seeds):
-            k = jax.random.key(1000 * s + n)
-            X = _unit_rows(jax.random.normal(k, (n, 5)) / math.sqrt(5) * 1.5)
-            w0 = jnp.array([2.0, -1.0, 0.5, 0.0, 1.0])
-            y = jnp.where(
-                jax.random.uniform(jax.random.fold_in(k, 1), (n,)) < jax.nn.sigmoid(X @ w0),
-                1.0,
-                -1.0,
-            )
-            f = jnp.zeros(n, bool).at[0].set(True)
-            w = logistic_fit_newton(X, y, cfg.guo_lam)
-            wm = newton_removal(w, X, y, f, cfg.guo_lam, loss="logistic")
-            res = float(grad_residual(wm, X, y, ~f, cfg.guo_lam, loss="logistic"))
-            b = guo_bounds(w, X, y, f, cfg.guo_lam, LOGISTIC_GAMMA_GUO, 1.0)
-            acc.append([res, float(b["data_dep"]), float(b["norm"]), float(b["worst_case"])])
+        acc = [
+            jax.device_get(_guo_run(jax.random.key(1000 * s + n), n, cfg.guo_lam))
+            for s in range(cfg.guo_seeds)
+        ]
         rows.append(np.mean(np.asarray(acc), 0))
     rows = np.asarray(rows)
     return {
@@ -333,21 +370,41 @@ def _stage_guo(cfg):
     }
 
 
+@partial(jax.jit, static_argnames=("n", "d", "n_random"))
+def _worst_world(key, n, d, n_random):
+    X = jax.random.normal(key, (n, d)) / math.sqrt(d)
+    y = X @ jax.random.normal(jax.random.fold_in(key, 1), (d,)) + 0.5 * jax.random.normal(
+        jax.random.fold_in(key, 2), (n,)
+    )
+    return X, y, jax.random.fold_in(key, 3), jax.random.split(jax.random.fold_in(key, 4), n_random)
+
+
+@partial(jax.jit, static_argnames=("unlearner", "k"))
+def _worst_gaps(forget, keys, X, y, unlearner, k):
+    """G at the worst-case forget set and at random ``k``-subsets (one key each)."""
+    from unlearnlab.unlearning.worst_case import unlearning_gap
+
+    n = X.shape[0]
+    g_w = unlearning_gap(1.0 - forget.astype(X.dtype), X, y, 1.0, unlearner)
+
+    def rnd(kk):
+        idx = jax.random.choice(kk, n, (k,), replace=False)
+        w = jnp.ones(n).at[idx].set(0.0)
+        return unlearning_gap(w, X, y, 1.0, unlearner)
+
+    return g_w, jax.vmap(rnd)(keys)
+
+
 def _stage_worst(cfg):
     from unlearnlab.unlearning.worst_case import (
         ga_unlearner,
         gd_retain_unlearner,
         newton_unlearner,
-        unlearning_gap,
         worst_case_forget,
     )
 
-    key = jax.random.key(cfg.seed + 5)
     n, d = cfg.wc_n, 10
-    X = jax.random.normal(key, (n, d)) / math.sqrt(d)
-    y = X @ jax.random.normal(jax.random.fold_in(key, 1), (d,)) + 0.5 * jax.random.normal(
-        jax.random.fold_in(key, 2), (n,)
-    )
+    X, y, k_pga, keys = _worst_world(jax.random.key(cfg.seed + 5), n, d, cfg.wc_random)
     eta = 1.0 / (float(np.linalg.norm(np.asarray(X), 2) ** 2) + 1.0)
     out = {}
     for name, U in (
@@ -355,60 +412,60 @@ def _stage_worst(cfg):
         ("GA", ga_unlearner(0.2 * eta, 10)),
         ("newton", newton_unlearner()),
     ):
-        m = worst_case_forget(jax.random.fold_in(key, 3), X, y, 1.0, cfg.wc_k, U, cfg.wc_steps, 0.1)
-        g_w = float(unlearning_gap(1.0 - m.astype(X.dtype), X, y, 1.0, U))
-        keys = jax.random.split(jax.random.fold_in(key, 4), cfg.wc_random)
-
-        def rnd(kk, U=U):
-            idx = jax.random.choice(kk, n, (cfg.wc_k,), replace=False)
-            w = jnp.ones(n).at[idx].set(0.0)
-            return unlearning_gap(w, X, y, 1.0, U)
-
-        g_r = np.asarray(jax.vmap(rnd)(keys))
-        out[name] = {"worst": g_w, "random": g_r}
+        m = worst_case_forget(k_pga, X, y, 1.0, cfg.wc_k, U, cfg.wc_steps, 0.1)
+        g_w, g_r = jax.device_get(_worst_gaps(m, keys, X, y, U, cfg.wc_k))
+        out[name] = {"worst": float(g_w), "random": np.asarray(g_r)}
     return out
+
+
+@partial(jax.jit, static_argnames=("n", "d"))
+def _sparsity_world(key, n, d):
+    X = _unit_rows(jax.random.normal(key, (n, d)) / math.sqrt(d) * 1.5)
+    w0 = jax.random.normal(jax.random.fold_in(key, 1), (d,)) * 2
+    y = jnp.where(
+        jax.random.uniform(jax.random.fold_in(key, 2), (n,)) < jax.nn.sigmoid(X @ w0),
+        1.0,
+        -1.0,
+    )
+    return X, y
 
 
 def _stage_sparsity(cfg):
     from unlearnlab.unlearning.certified import sparsity_sweep
 
-    key = jax.random.key(cfg.seed + 7)
-    X = _unit_rows(jax.random.normal(key, (cfg.sp_n, cfg.sp_d)) / math.sqrt(cfg.sp_d) * 1.5)
-    w0 = jax.random.normal(jax.random.fold_in(key, 1), (cfg.sp_d,)) * 2
-    y = jnp.where(
-        jax.random.uniform(jax.random.fold_in(key, 2), (cfg.sp_n,)) < jax.nn.sigmoid(X @ w0),
-        1.0,
-        -1.0,
-    )
-    f = jnp.arange(cfg.sp_n) < 5
+    X, y = _sparsity_world(jax.random.key(cfg.seed + 7), cfg.sp_n, cfg.sp_d)
+    f = np.arange(cfg.sp_n) < 5
     r = sparsity_sweep(X, y, f, 0.01, cfg.sp_sizes)
     return {k: np.asarray(v) for k, v in r.items()}
+
+
+@partial(jax.jit, static_argnames=("n", "d", "n_f"))
+def _sparsity_bound_world(key, n, d, n_f):
+    kx, kb, ke, ki = jax.random.split(key, 4)
+    X = jax.random.normal(kx, (n, d)) / math.sqrt(d)
+    y = X @ jax.random.normal(kb, (d,)) + 0.5 * jax.random.normal(ke, (n,))
+    return X, y, 0.1 * jax.random.normal(ki, (d,))
 
 
 def _stage_sparsity_bound(cfg):
     """Model Sparsity on ridge: exact unrolled-unlearning error and the derived bound per sparsity."""
     from unlearnlab.unlearning.sparsity import sparsity_error_curve
 
-    key = jax.random.key(cfg.seed + 8)
-    kx, kb, ke, ki = jax.random.split(key, 4)
-    X = jax.random.normal(kx, (cfg.sb_n, cfg.sb_d)) / math.sqrt(cfg.sb_d)
-    y = X @ jax.random.normal(kb, (cfg.sb_d,)) + 0.5 * jax.random.normal(ke, (cfg.sb_n,))
-    f = jnp.arange(cfg.sb_n) < cfg.sb_f
-    init = 0.1 * jax.random.normal(ki, (cfg.sb_d,))
+    X, y, init = _sparsity_bound_world(jax.random.key(cfg.seed + 8), cfg.sb_n, cfg.sb_d, cfg.sb_f)
+    f = np.arange(cfg.sb_n) < cfg.sb_f
     r = sparsity_error_curve(X, y, f, cfg.sb_lam, cfg.sb_sparsities, init, cfg.sb_t)
     return {k: np.asarray(v) for k, v in r.items()}
 
 
-def _stage_cka(cfg):
-    """Two-layer ReLU MLP: head-only unlearning keeps the features (CKA 1); retraining does not."""
+@partial(jax.jit, static_argnames=("steps",))
+def _cka_run(key, steps):
     from unlearnlab.unlearning.audit import linear_cka
     from unlearnlab.unlearning.exact import ridge_fit
 
-    key = jax.random.key(cfg.seed + 11)
     n, d, h = 300, 10, 32
     X = jax.random.normal(key, (n, d))
     y = jnp.sin(X[:, 0]) + X[:, 1] * X[:, 2]
-    f = jnp.arange(n) < 60
+    f = np.arange(n) < 60
 
     def train(k, w):
         W1 = jax.random.normal(k, (d, h)) / math.sqrt(d)
@@ -424,7 +481,7 @@ def _stage_cka(cfg):
             gg = g(p)
             return (p[0] - 0.05 * gg[0], p[1] - 0.05 * gg[1]), None
 
-        return jax.lax.scan(step, (W1, v), None, length=cfg.cka_steps)[0]
+        return jax.lax.scan(step, (W1, v), None, length=steps)[0]
 
     W1, v = train(jax.random.fold_in(key, 1), jnp.ones(n))
     phi = jax.nn.relu(X @ W1)
@@ -433,10 +490,16 @@ def _stage_cka(cfg):
     phi_head = jax.nn.relu(X @ W1)
     W1r, _ = train(jax.random.fold_in(key, 2), keep)
     phi_re = jax.nn.relu(X @ W1r)
+    return linear_cka(phi, phi_head), linear_cka(phi, phi_re), jnp.linalg.norm(v_head - v)
+
+
+def _stage_cka(cfg):
+    """Two-layer ReLU MLP: head-only unlearning keeps the features (CKA 1); retraining does not."""
+    head, re, change = jax.device_get(_cka_run(jax.random.key(cfg.seed + 11), cfg.cka_steps))
     return {
-        "cka_orig_vs_headonly": float(linear_cka(phi, phi_head)),
-        "cka_orig_vs_retrain": float(linear_cka(phi, phi_re)),
-        "head_change": float(jnp.linalg.norm(v_head - v)),
+        "cka_orig_vs_headonly": float(head),
+        "cka_orig_vs_retrain": float(re),
+        "head_change": float(change),
     }
 
 

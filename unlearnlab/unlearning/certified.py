@@ -295,17 +295,31 @@ def sparsity_sweep(X, y, forget_mask, lam, support_sizes, gamma=LOGISTIC_GAMMA_G
     sizes = [int(s) for s in support_sizes]
     if not sizes or any(s < 1 or s > d for s in sizes):
         raise ValueError(f"`support_sizes` must be non-empty integers in [1, {d}]; got {sizes}.")
+    out = _sparsity_sweep(X, y, jnp.asarray(forget_mask), lam, jnp.asarray(sizes), gamma)
+    return {
+        "support": jnp.asarray(sizes),
+        **{k: out[k] for k in ("residual", "guo_bound", "param_err")},
+    }
+
+
+@jax.jit
+def _sparsity_sweep(X, y, forget_mask, lam, sizes, gamma):
+    # one program for the whole sweep (a support size is a traced rank threshold, so every size
+    # shares it); run op by op, each size compiled dozens of small programs
     w_dense = logistic_fit_newton(X, y, lam)
     order = jnp.argsort(-jnp.abs(w_dense))
-    out = {"support": [], "residual": [], "guo_bound": [], "param_err": []}
-    for s in sizes:
-        m = jnp.zeros(d, X.dtype).at[order[:s]].set(1.0)
+    rank = jnp.zeros(order.shape[0], order.dtype).at[order].set(jnp.arange(order.shape[0]))
+
+    def one(s):
+        m = (rank < s).astype(X.dtype)  # 1 on order[:s]
         Xm = X * m[None, :]
         w_full = logistic_fit_newton(Xm, y, lam)
         w_minus = newton_removal(w_full, Xm, y, forget_mask, lam, loss="logistic")
         w_R = logistic_fit_newton(Xm, y, lam, keep_mask=~forget_mask, theta0=w_full)
-        out["support"].append(s)
-        out["residual"].append(grad_residual(w_minus, Xm, y, ~forget_mask, lam, loss="logistic"))
-        out["guo_bound"].append(guo_bounds(w_full, Xm, y, forget_mask, lam, gamma, 1.0)["data_dep"])
-        out["param_err"].append(jnp.linalg.norm(w_minus - w_R))
-    return {k: jnp.asarray(v) for k, v in out.items()}
+        return {
+            "residual": grad_residual(w_minus, Xm, y, ~forget_mask, lam, loss="logistic"),
+            "guo_bound": guo_bounds(w_full, Xm, y, forget_mask, lam, gamma, 1.0)["data_dep"],
+            "param_err": jnp.linalg.norm(w_minus - w_R),
+        }
+
+    return jax.lax.map(one, sizes)

@@ -411,13 +411,27 @@ def sparsity_error_curve(X, y, forget_mask, lam, sparsities, theta_init, t, eta_
         raise ValueError("`sparsities` must be non-empty.")
     check_in_range("sparsities", sparsities, 0.0, 1.0, hi_open=True)
     sp = [float(s) for s in np.asarray(sparsities, float)]
-    X, y = jnp.asarray(X), jnp.asarray(y)
+    keeps = tuple(max(1, int(round((1.0 - s) * d))) for s in sp)  # as in magnitude_mask
+    res, support, eta = _error_curve(
+        jnp.asarray(X),
+        jnp.asarray(y),
+        jnp.asarray(forget_mask),
+        jnp.asarray(theta_init),
+        lam,
+        eta_frac,
+        keeps,
+        t,
+    )
+    return {**res, "support": support, "sparsity": jnp.asarray(sp), "eta": eta}
+
+
+@partial(jax.jit, static_argnames=("keeps", "t"))
+def _error_curve(X, y, forget_mask, theta_init, lam, eta_frac, keeps, t):
+    # the set-up (eta, dense fit, masks) and the curve in one program instead of a dozen eager ones
+    d = X.shape[1]
     H = X.T @ X + lam * jnp.eye(d, dtype=X.dtype)
-    eta = eta_frac / float(jnp.linalg.eigvalsh(H)[-1])
+    eta = eta_frac / jnp.linalg.eigvalsh(H)[-1]
     dense = ridge_fit(X, y, lam)
-    masks = jnp.stack([magnitude_mask(dense, s) for s in sp])
-    res = _curve(X, y, jnp.asarray(forget_mask), masks, jnp.asarray(theta_init), eta, t, lam)
-    res["support"] = jnp.sum(masks, axis=1).astype(int)
-    res["sparsity"] = jnp.asarray(sp)
-    res["eta"] = jnp.asarray(eta)
-    return res
+    masks = jnp.stack([_magnitude(dense, k) for k in keeps])
+    res = _curve(X, y, forget_mask, masks, theta_init, eta, t, lam)
+    return res, jnp.sum(masks, axis=1).astype(int), eta
