@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import partial
 
 import jax
 import jax.numpy as jnp
@@ -84,6 +85,7 @@ def _problem(key, n, d, noise=0.5):
 
 
 def _trajectories(X, y, f, lam, theta_full, theta_R, T, key, attr_lam=None):
+    """Every unlearner's error trajectory; traced inside the panels' programs (``f``: host mask)."""
     from unlearnlab.unlearning.certified import newton_removal
     from unlearnlab.unlearning.dmm import (
         additive_datamodel_predict,
@@ -96,18 +98,16 @@ def _trajectories(X, y, f, lam, theta_full, theta_R, T, key, attr_lam=None):
 
     n, d = X.shape
     H = X.T @ X + lam * jnp.eye(d)
-    eta = 1.0 / float(jnp.linalg.eigvalsh(H)[-1])
+    eta = 1.0 / jnp.linalg.eigvalsh(H)[-1]
     # matching set: F plus a retain subset of 2d rows (all of R when d > n)
-    retain_idx = np.flatnonzero(~np.asarray(f))
+    retain_idx = np.flatnonzero(~f)
     if d < n:
-        sub = np.asarray(
-            jax.random.choice(key, retain_idx, (min(2 * d, retain_idx.size),), replace=False)
-        )
+        sub = jax.random.choice(key, retain_idx, (min(2 * d, retain_idx.size),), replace=False)
     else:
         sub = retain_idx
-    M = np.concatenate([np.flatnonzero(np.asarray(f)), sub])
+    M = jnp.concatenate([np.flatnonzero(f), sub])
     XM = X[M]
-    eta_m = XM.shape[0] / float(jnp.linalg.norm(XM, 2) ** 2)
+    eta_m = XM.shape[0] / jnp.linalg.norm(XM, 2) ** 2
     al = lam if attr_lam is None else attr_lam
     tau = single_removal_attribution(X, y, theta_full, al, XM)
     dm_targets = additive_datamodel_predict(tau, XM @ theta_full, f)
@@ -118,59 +118,95 @@ def _trajectories(X, y, f, lam, theta_full, theta_R, T, key, attr_lam=None):
         "OM": output_matching(theta_full, XM, XM @ theta_R, eta_m, T),
         "DMM": output_matching(theta_full, XM, dm_targets, eta_m, T),
     }
-    errs = {m: np.asarray(jnp.linalg.norm(t - theta_R, axis=1)) for m, t in trajs.items()}
+    errs = {m: jnp.linalg.norm(t - theta_R, axis=1) for m, t in trajs.items()}
     if lam > 0:
         nr = newton_removal(theta_full, X, y, f, lam)
-        errs["newton"] = np.full(T + 1, float(jnp.linalg.norm(nr - theta_R)))
+        errs["newton"] = jnp.full(T + 1, jnp.linalg.norm(nr - theta_R))
     return errs, eta, eta_m, XM, dm_targets - XM @ theta_R
 
 
-def _panel_a(cfg):
+# Each panel's computation runs as one jitted program (sizes static): run eagerly, every jnp and
+# jax.random call compiled a program of its own (~500 compilations in the quick run).
+@partial(jax.jit, static_argnames=("n", "d", "k", "lam", "T"))
+def _panel_a_run(key, n, d, k, lam, T):
     from unlearnlab.unlearning.exact import ridge_fit, woodbury_retrain
 
-    key = jax.random.key(cfg.seed)
-    X, y = _problem(key, cfg.n_a, cfg.d_a)
-    f = jnp.arange(cfg.n_a) < cfg.k_a
-    th = ridge_fit(X, y, cfg.lam)
-    thR = woodbury_retrain(X, y, th, f, cfg.lam)
-    refit = ridge_fit(X[~f], y[~f], cfg.lam)
-    errs, eta, _, _, _ = _trajectories(X, y, f, cfg.lam, th, thR, cfg.T, jax.random.fold_in(key, 1))
-    HR = X[~f].T @ X[~f] + cfg.lam * jnp.eye(cfg.d_a)
-    lmin = float(jnp.linalg.eigvalsh(HR)[0])
+    X, y = _problem(key, n, d)
+    f = np.arange(n) < k
+    th = ridge_fit(X, y, lam)
+    thR = woodbury_retrain(X, y, th, f, lam)
+    refit = ridge_fit(X[~f], y[~f], lam)
+    errs, eta, _, _, _ = _trajectories(X, y, f, lam, th, thR, T, jax.random.fold_in(key, 1))
+    HR = X[~f].T @ X[~f] + lam * jnp.eye(d)
+    lmin = jnp.linalg.eigvalsh(HR)[0]
+    return errs, eta, lmin, jnp.max(jnp.abs(thR - refit))
+
+
+def _panel_a(cfg):
+    errs, eta, lmin, wvr = jax.device_get(
+        _panel_a_run(jax.random.key(cfg.seed), cfg.n_a, cfg.d_a, cfg.k_a, cfg.lam, cfg.T)
+    )
+    eta, lmin = float(eta), float(lmin)
     rate = (1 - eta * lmin) ** np.arange(cfg.T + 1) * errs["gd_retain"][0]
     return {
-        "errs": errs,
+        "errs": {m: errs[m] for m in METHODS},
         "a1_bound": rate,
-        "woodbury_vs_refit": float(jnp.max(jnp.abs(thR - refit))),
+        "woodbury_vs_refit": float(wvr),
+    }
+
+
+@partial(jax.jit, static_argnames=("n", "d", "k", "lam_attr", "T"))
+def _panel_b_run(key, n, d, k, lam_attr, T):
+    from unlearnlab.unlearning.dmm import dmm_error_bound, ga_error_floor
+    from unlearnlab.unlearning.exact import minnorm_fit
+
+    X, y = _problem(key, n, d)
+    X = X * math.sqrt(d / n)  # O(1) singular values
+    f = np.arange(n) < k
+    th = minnorm_fit(X, y)
+    thR = minnorm_fit(X[~f], y[~f])
+    errs, _, _, XM, delta = _trajectories(
+        X, y, f, 0.0, th, thR, T, jax.random.fold_in(key, 1), attr_lam=lam_attr
+    )
+    return {
+        "errs": errs,
+        "a2_floor": ga_error_floor(th, thR, X[f]),
+        "a4_bound": dmm_error_bound(delta, XM),
+        "a4_limit": jnp.linalg.norm(jnp.linalg.pinv(XM) @ delta),
+        "grad_R_at_full": jnp.linalg.norm(X[~f].T @ (X[~f] @ th - y[~f])),
     }
 
 
 def _panel_b(cfg):
-    from unlearnlab.unlearning.dmm import dmm_error_bound, ga_error_floor
-    from unlearnlab.unlearning.exact import minnorm_fit
-
-    key = jax.random.key(cfg.seed + 1)
-    X, y = _problem(key, cfg.n_b, cfg.d_b)
-    X = X * math.sqrt(cfg.d_b / cfg.n_b)  # O(1) singular values
-    f = jnp.arange(cfg.n_b) < cfg.k_b
-    th = minnorm_fit(X, y)
-    thR = minnorm_fit(X[~f], y[~f])
-    errs, _, _, XM, delta = _trajectories(
-        X, y, f, 0.0, th, thR, cfg.T, jax.random.fold_in(key, 1), attr_lam=cfg.lam_attr_b
+    r = jax.device_get(
+        _panel_b_run(jax.random.key(cfg.seed + 1), cfg.n_b, cfg.d_b, cfg.k_b, cfg.lam_attr_b, cfg.T)
     )
-    grad_R = float(jnp.linalg.norm(X[~f].T @ (X[~f] @ th - y[~f])))
     return {
-        "errs": errs,
-        "a2_floor": float(ga_error_floor(th, thR, X[f])),
-        "a4_bound": float(dmm_error_bound(delta, XM)),
-        "a4_limit": float(jnp.linalg.norm(jnp.linalg.pinv(XM) @ delta)),
-        "grad_R_at_full": grad_R,
+        "errs": {m: r["errs"][m] for m in METHODS if m in r["errs"]},
+        **{k: float(r[k]) for k in ("a2_floor", "a4_bound", "a4_limit", "grad_R_at_full")},
     }
+
+
+@partial(jax.jit, static_argnames=("n", "d", "k"))
+def _panel_c_world(key, n, d, k):
+    X, y = _problem(key, n + 20, d)
+    Xho = X[n:]  # held out
+    X, y = X[:n], y[:n]
+    eval_idx = np.concatenate([np.arange(k), k + np.arange(20)])
+    Xe = jnp.concatenate([X[eval_idx], Xho])
+    norm2 = jnp.linalg.norm(X, 2) ** 2
+    return X, y, Xe, norm2, jax.random.fold_in(key, 1), jax.random.fold_in(key, 3)
+
+
+@jax.jit
+def _panel_c_klom(key, unl, orc_first, orc):
+    from unlearnlab.unlearning.audit import klom, klom_null_bias
+
+    return {m: klom(u, orc) for m, u in unl.items()}, klom_null_bias(key, orc_first, orc)
 
 
 def _panel_c(cfg, ctx):
     """KLoM: model k trained on S_k u F (full) or S_k (oracle), S_k a random half of the retain pool."""
-    from unlearnlab.unlearning.audit import klom, klom_null_bias
     from unlearnlab.unlearning.certified import newton_removal
     from unlearnlab.unlearning.dmm import (
         additive_datamodel_predict,
@@ -185,14 +221,10 @@ def _panel_c(cfg, ctx):
     key = jax.random.key(cfg.seed + 2)
     n, d, k, lam = cfg.n_a, cfg.d_a, cfg.k_a, cfg.lam
     n_pool = n - k
-    X, y = _problem(key, n + 20, d)
-    Xho = X[n:]  # held out
-    X, y = X[:n], y[:n]
-    f = jnp.arange(n) < k
-    eval_idx = np.concatenate([np.arange(k), k + np.arange(20)])
-    Xe = jnp.concatenate([X[eval_idx], Xho])
+    X, y, Xe, norm2, k_sweep, k_null = _panel_c_world(key, n, d, k)
+    f = np.arange(n) < k
     T = cfg.T_klom
-    eta = 1.0 / (float(jnp.linalg.norm(X, 2) ** 2) + lam)
+    eta = 1.0 / (float(norm2) + lam)
 
     def one(kk):
         half = jax.random.permutation(kk, n_pool)[: n_pool // 2]
@@ -219,17 +251,15 @@ def _panel_c(cfg, ctx):
         return {m: Xe @ v for m, v in outs.items()}
 
     # 2K independent training runs: the first K are unlearned, the last K are the oracle reference
-    margins = run_seeds(one, jax.random.fold_in(key, 1), 2 * cfg.K, **ctx.sweep_kwargs(cfg, "klom"))
-    orc = jnp.asarray(margins["oracle"][cfg.K :])
-    res = {}
-    for m in ("no unlearning",) + METHODS + ("exact",):
-        u = jnp.asarray(margins["oracle" if m == "exact" else m][: cfg.K])
-        res[m] = np.asarray(klom(u, orc))
-    null = np.asarray(
-        klom_null_bias(jax.random.fold_in(key, 3), jnp.asarray(margins["oracle"][: cfg.K]), orc)
-    )
+    margins = run_seeds(one, k_sweep, 2 * cfg.K, **ctx.sweep_kwargs(cfg, "klom"))
+    orc = margins["oracle"][cfg.K :]
+    unl = {
+        m: margins["oracle" if m == "exact" else m][: cfg.K]
+        for m in ("no unlearning",) + METHODS + ("exact",)
+    }
+    res, null = jax.device_get(_panel_c_klom(k_null, unl, margins["oracle"][: cfg.K], orc))
     groups = {"forget": slice(0, k), "retain": slice(k, k + 20), "held-out": slice(k + 20, k + 40)}
-    table = {m: {g: float(np.mean(v[s])) for g, s in groups.items()} for m, v in res.items()}
+    table = {m: {g: float(np.mean(res[m][s])) for g, s in groups.items()} for m in unl}
     return {
         "klom": table,
         "null_bias": float(np.mean(null)),
@@ -261,47 +291,70 @@ def _panel_d(cfg, ctx):
     return {"n": list(cfg.n_grid), "err": out}
 
 
-def _panel_e(cfg):
-    """UnlearnRec encoders on one ridge problem: init errors, gd_retain trajectories, steps to eps."""
+@partial(jax.jit, static_argnames=("n", "d", "lam"))
+def _panel_e_world(key, n, d, lam):
+    from unlearnlab.unlearning import ridge_fit
+
+    X, y = _problem(key, n, d)
+    th = ridge_fit(X, y, lam)
+    H = X.T @ X + lam * jnp.eye(d)
+    return X, y, th, jnp.linalg.eigvalsh(H)[-1]
+
+
+@partial(jax.jit, static_argnames=("q", "lam", "n_pre"))
+def _panel_e_request(key, X, y, th, q, lam, n_pre):
+    """A random request of ``q`` rows, E2 pre-trained for that size, and ``lambda_min(H_R)``."""
+    from unlearnlab.unlearning import pretrain_linear_encoder
+
+    n, d = X.shape
+    kq = jax.random.fold_in(key, q)
+    f = jnp.zeros(n, bool).at[jax.random.choice(kq, n, (q,), replace=False)].set(True)
+    A = pretrain_linear_encoder(jax.random.fold_in(kq, 1), X, y, th, lam, q, n_pre)
+    XR = X[jnp.nonzero(~f, size=n - q)[0]]  # the retained rows in order, as X[~f]
+    HR = XR.T @ XR + lam * jnp.eye(d)
+    return f, A, jnp.linalg.eigvalsh(HR)[0]
+
+
+@partial(jax.jit, static_argnames=("lam", "T"))
+def _panel_e_fit(X, y, th, f, A, lam, eta, T):
+    """gd_retain error trajectories from each encoder's start (one program for every request)."""
     from unlearnlab.unlearning import (
-        a1_steps_bound,
         encoder_additive,
         encoder_dependency,
         encoder_linear,
         gd_retain,
-        pretrain_linear_encoder,
-        ridge_fit,
         woodbury_retrain,
     )
 
+    thR = woodbury_retrain(X, y, th, f, lam)
+    inits = (
+        th,
+        encoder_additive(X, y, th, f, lam),
+        encoder_linear(A, X, y, th, f),
+        encoder_dependency(X, y, th, f, lam),
+    )
+    errs = [jnp.linalg.norm(gd_retain(t0, X, y, ~f, lam, eta, T) - thR, axis=1) for t0 in inits]
+    return errs, jnp.linalg.norm(th - thR), jnp.max(jnp.abs(inits[3] - thR))
+
+
+def _panel_e(cfg):
+    """UnlearnRec encoders on one ridge problem: init errors, gd_retain trajectories, steps to eps."""
+    from unlearnlab.unlearning import a1_steps_bound
+
     key = jax.random.key(cfg.seed + 20)
     n, d = cfg.enc_n, cfg.enc_d
-    X, y = _problem(key, n, d)
-    th = ridge_fit(X, y, cfg.lam)
-    H = X.T @ X + cfg.lam * jnp.eye(d)
-    eta = 1.0 / float(jnp.linalg.eigvalsh(H)[-1])
+    X, y, th, lmax = _panel_e_world(key, n, d, cfg.lam)
+    eta = 1.0 / float(lmax)
     names = ("theta_full", "E0 additive", "E2 learned linear", "E1 dependency-aware")
     per_q = {}
     for q in cfg.enc_qs:
-        kq = jax.random.fold_in(key, q)
-        f = jnp.zeros(n, bool).at[jax.random.choice(kq, n, (q,), replace=False)].set(True)
-        thR = woodbury_retrain(X, y, th, f, cfg.lam)
-        A = pretrain_linear_encoder(jax.random.fold_in(kq, 1), X, y, th, cfg.lam, q, cfg.enc_n_pre)
-        inits = (
-            th,
-            encoder_additive(X, y, th, f, cfg.lam),
-            encoder_linear(A, X, y, th, f),
-            encoder_dependency(X, y, th, f, cfg.lam),
-        )
-        HR = X[~f].T @ X[~f] + cfg.lam * jnp.eye(d)
-        lmin = float(jnp.linalg.eigvalsh(HR)[0])
-        e_full = float(jnp.linalg.norm(th - thR))
+        f, A, lmin = _panel_e_request(key, X, y, th, q, cfg.lam, cfg.enc_n_pre)
+        lmin = float(lmin)
+        es, e_full, e1 = jax.device_get(_panel_e_fit(X, y, th, f, A, cfg.lam, eta, cfg.enc_T))
+        e_full = float(e_full)
         eps = cfg.enc_eps_rel * e_full
         errs, steps, bounds = {}, {}, {}
-        for nm, t0 in zip(names, inits):
-            e = np.asarray(
-                jnp.linalg.norm(gd_retain(t0, X, y, ~f, cfg.lam, eta, cfg.enc_T) - thR, axis=1)
-            )
+        for nm, e in zip(names, es):
             errs[nm] = e
             hit = np.flatnonzero(e <= eps)
             steps[nm] = int(hit[0]) if hit.size else -1
@@ -318,7 +371,7 @@ def _panel_e(cfg):
             "e_full": e_full,
             "speedup_E2": steps["theta_full"] / max(steps["E2 learned linear"], 1),
             "speedup_E0": steps["theta_full"] / max(steps["E0 additive"], 1),
-            "E1_vs_woodbury": float(jnp.max(jnp.abs(inits[3] - thR))),
+            "E1_vs_woodbury": float(e1),
         }
     return {"names": list(names), "qs": list(cfg.enc_qs), "eta": eta, "per_q": per_q}
 
