@@ -26,10 +26,12 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 # figures: compute every experiment unless this machine already computed it for the same config
-# and code version (stamps in paper_figures/.cache/); FIGURE_FLAGS=--force recomputes regardless
+# and code version (stamps in paper_figures/.cache/); FIGURE_FLAGS=--force recomputes regardless.
+# JOBS experiments run at a time, each in its own process (longest first)
 FIGURE_FLAGS ?=
+JOBS ?= 2
 figures: $(STAMP)
-	$(PY) -m experiments all --recompute $(FIGURE_FLAGS)
+	$(PY) -m experiments all --jobs $(JOBS) --recompute $(FIGURE_FLAGS)
 
 # plots: re-plot every figure from the saved JSON
 plots: $(STAMP)

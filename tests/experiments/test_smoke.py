@@ -30,3 +30,16 @@ def test_quick_run_writes_json_and_figure(name, tmp_path):
     # a second run with the same config is served from the saved JSON, not recomputed
     again = mod.main(["--quick", "--out", str(tmp_path), "--no-plot", "--no-progress"])
     assert again["manifest"]["utc"] == saved["manifest"]["utc"]
+
+
+def test_all_jobs_flag_is_parsed_and_validated():
+    """``python -m experiments all --jobs J``: J is taken out of the flags passed to experiments;
+    a value that is not an integer >= 1 raises a ValueError naming the flag."""
+    from experiments.__main__ import _pop_jobs
+
+    assert _pop_jobs(["--jobs", "2", "--recompute"]) == (2, ["--recompute"])
+    assert _pop_jobs(["--quick", "--jobs=3"]) == (3, ["--quick"])
+    assert _pop_jobs(["--force"]) == (1, ["--force"])
+    for bad in (["--jobs", "0"], ["--jobs=x"], ["--jobs"]):
+        with pytest.raises(ValueError, match="--jobs"):
+            _pop_jobs(bad)
