@@ -12,6 +12,7 @@ tolerance eps, for three fact norms.
 from __future__ import annotations
 
 import dataclasses
+from functools import partial
 
 import jax
 import jax.numpy as jnp
@@ -97,29 +98,81 @@ def _setup(cfg):
     return Sigma, Sigma_w, w_dir, u
 
 
+# Every closed form and the Monte Carlo dots are traced as one program (config static): run
+# eagerly, each k, model, fact norm and tolerance compiled its own small programs. Calls that share
+# shapes are vmapped, so that each closed form appears once in the compiled program.
+@partial(jax.jit, static_argnames=("cfg",))
+def _analysis(Sigma, Sigma_w, w_dir, u, eps, cfg):
+    s2 = cfg.sigma**2
+    w_f = cfg.fact_norm * w_dir
+    k_last = 2 ** (cfg.log2_kmax + 1)
+    ks = 2 ** np.arange(0, cfg.log2_kmax + 1)
+    ks_mc = ks[ks <= 2**cfg.log2_kmax_mc][:: cfg.mc_every]
+    m, Om = task_moments(cfg.p, w_f, Sigma_w)
+    m0, O0 = unlearn_fact(w_f, Sigma_w)
+    ms, Os = unlearn_skill(cfg.p, w_f, Sigma_w, u)
+    P = skill_projector(u)
+    stack = lambda *xs: jnp.stack(xs)
+
+    # risk curves over ks and k_last: rows fact (original, unlearned), skill (isotropic, coupled)
+    eye = jnp.eye(cfg.d, dtype=Sigma.dtype)
+    R = jax.vmap(lambda S, mm, OO, w: lsa_optimal_risk(S, mm, OO, w, np.append(ks, k_last), s2))(
+        stack(Sigma, Sigma, eye, Sigma),
+        stack(m, m0, ms, ms),
+        stack(Om, O0, Os, Os),
+        stack(w_f, w_f, u, u),
+    )
+    out = {"R": R, "bound": jax.vmap(lambda S: skill_lower_bound(S, P, u, s2))(stack(eye, Sigma))}
+
+    # optima of the original model at k = 1 and train_k
+    opt = jax.vmap(lambda k: lsa_optimum(Sigma, m, Om, k, s2))(jnp.array([1, cfg.train_k]))
+    out["b_o"], out["b_star"], out["G_star"] = opt[0][0], opt[0][1], opt[1][1]
+
+    # Monte Carlo dots (fixed key per k and model; the two models vmapped)
+    key = jax.random.key(cfg.seed + 1)
+    mc = []
+    for j, k in enumerate(ks_mc):
+        b, G = jax.vmap(lambda mm, OO: lsa_optimum(Sigma, mm, OO, int(k), s2))(
+            stack(m, m0), stack(Om, O0)
+        )
+        kk = jax.vmap(lambda i: jax.random.fold_in(key, 2 * j + i))(jnp.arange(2))
+        mc.append(
+            jax.vmap(
+                lambda k_, b_, G_: lsa_mc_risk(k_, b_, G_, w_f, Sigma, int(k), s2, cfg.mc_prompts)
+            )(kk, b, G)
+        )
+    # (len(ks_mc), 2 models, 2): (mean, se)
+    out["mc"] = jnp.stack([jnp.stack(v, axis=-1) for v in mc])
+
+    # U5 shots to re-acquire, vmapped over fact norms and tolerances
+    def shots(nrm, e):
+        wf = nrm * w_dir
+        mm, OO = unlearn_fact(wf, Sigma_w)
+        return shots_to_reacquire(Sigma, mm, OO, wf, s2, e, cfg.k_max_reacquire)
+
+    norms = jnp.asarray(cfg.fact_norms, Sigma.dtype)
+    out["kstar"] = jax.vmap(lambda nrm: jax.vmap(lambda e: shots(nrm, e))(eps))(norms)
+    return out
+
+
 def compute(cfg: Config, ctx) -> dict:
     s2 = cfg.sigma**2
     Sigma, Sigma_w, w_dir, u = _setup(cfg)
     w_f = cfg.fact_norm * w_dir
     ks = 2 ** np.arange(0, cfg.log2_kmax + 1)
-    m, Om = task_moments(cfg.p, w_f, Sigma_w)
-    m0, O0 = unlearn_fact(w_f, Sigma_w)
-    R_orig = np.asarray(lsa_optimal_risk(Sigma, m, Om, w_f, ks, s2))
-    R_unl = np.asarray(lsa_optimal_risk(Sigma, m0, O0, w_f, ks, s2))
+    eps = np.logspace(np.log10(cfg.eps_min), np.log10(cfg.eps_max), cfg.n_eps)
+    A = jax.device_get(_analysis(Sigma, Sigma_w, w_dir, u, eps, cfg))
+    R_orig, R_unl = A["R"][0, :-1], A["R"][1, :-1]
     null = s2 + w_f @ Sigma @ w_f
-    b_o, G_o = lsa_optimum(Sigma, m, Om, 1, s2)
-    zero_orig = float(s2 + (np.asarray(b_o) - w_f) @ Sigma @ (np.asarray(b_o) - w_f))
+    b_o = A["b_o"]
+    zero_orig = float(s2 + (b_o - w_f) @ Sigma @ (b_o - w_f))
 
-    # Monte Carlo dots (fixed key per k and model)
     ks_mc = ks[ks <= 2**cfg.log2_kmax_mc][:: cfg.mc_every]
-    key = jax.random.key(cfg.seed + 1)
     mc = {"orig": [], "unl": []}
     z_max = 0.0
     for j, k in enumerate(ks_mc):
-        for i, (name, mom) in enumerate((("orig", (m, Om)), ("unl", (m0, O0)))):
-            b, G = lsa_optimum(Sigma, *mom, int(k), s2)
-            kk = jax.random.fold_in(key, 2 * j + i)
-            mu, se = lsa_mc_risk(kk, b, G, w_f, Sigma, int(k), s2, cfg.mc_prompts)
+        for i, name in enumerate(("orig", "unl")):
+            mu, se = A["mc"][j, i]
             exact = (R_orig if name == "orig" else R_unl)[int(np.searchsorted(ks, k))]
             z_max = max(z_max, abs(float(mu) - exact) / float(se))
             mc[name].append([float(mu) - s2, float(se)])
@@ -128,16 +181,13 @@ def compute(cfg: Config, ctx) -> dict:
     sel = (ks >= 2**cfg.slope_lo) & (ks <= 2**cfg.slope_hi)
     fit = loglog_slope(ks[sel], R_unl[sel] - s2)
     k_last = 2 ** (cfg.log2_kmax + 1)
-    R_next = float(lsa_optimal_risk(Sigma, m0, O0, w_f, np.array([k_last]), s2)[0])
+    R_next = float(A["R"][1, -1])
     drift = abs(k_last * (R_next - s2) / (ks[-1] * (R_unl[-1] - s2)) - 1.0)
 
-    # U4 skill removal, isotropic vs coupled Sigma
-    P = skill_projector(u)
     skill = {}
-    for name, S in (("isotropic", np.eye(cfg.d)), ("coupled", Sigma)):
-        ms, Os = unlearn_skill(cfg.p, w_f, Sigma_w, u)
-        R = np.asarray(lsa_optimal_risk(S, ms, Os, u, ks, s2))
-        bound = float(skill_lower_bound(S, P, u, s2))
+    for i, (name, S) in enumerate((("isotropic", np.eye(cfg.d)), ("coupled", Sigma))):
+        R = A["R"][2 + i, :-1]
+        bound = float(A["bound"][i])
         skill[name] = {
             "risk": R,
             "bound": bound,
@@ -147,7 +197,7 @@ def compute(cfg: Config, ctx) -> dict:
         }
 
     # trained LSA vs closed form at k = train_k, over seeds (run_seeds, vmapped)
-    b_star, G_star = lsa_optimum(Sigma, m, Om, cfg.train_k, s2)
+    b_star, G_star = A["b_star"], A["G_star"]
 
     def train(k):
         b, G, losses = train_lsa(
@@ -171,16 +221,7 @@ def compute(cfg: Config, ctx) -> dict:
     err_b = np.max(np.abs(np.asarray(tr["b"]) - np.asarray(b_star)[None]), axis=1)
     G_ci = mean_ci(np.asarray(tr["G"]).reshape(cfg.train_seeds, -1), axis=0)
 
-    # U5 shots to re-acquire
-    eps = np.logspace(np.log10(cfg.eps_min), np.log10(cfg.eps_max), cfg.n_eps)
-    kstar = {}
-    for nrm in cfg.fact_norms:
-        wf = nrm * w_dir
-        mm, OO = unlearn_fact(wf, Sigma_w)
-        kstar[f"{nrm:g}"] = [
-            int(shots_to_reacquire(Sigma, mm, OO, wf, s2, float(e), cfg.k_max_reacquire))
-            for e in eps
-        ]
+    kstar = {f"{nrm:g}": [int(x) for x in A["kstar"][i]] for i, nrm in enumerate(cfg.fact_norms)}
 
     z_tol = normal_quantile(1 - 1e-4 / (2 * 2 * len(ks_mc)))
     claims = {
