@@ -80,7 +80,13 @@ def policy_visitations(mdp: LinearMDP, pis) -> tuple[jax.Array, jax.Array]:
     """
     validate_mdp(mdp)
     validate_pis(pis, mdp)
-    return jax.vmap(lambda p: visitation(mdp, p))(jnp.asarray(pis))
+    return _policy_visitations(mdp, jnp.asarray(pis))
+
+
+@jax.jit
+def _policy_visitations(mdp, pis):
+    # jitted: called on the host per instance, where the vmapped recursion is ~8 small programs
+    return jax.vmap(lambda p: visitation(mdp, p))(pis)
 
 
 def gaps(V, gap_tol: float = 1e-12):
@@ -111,6 +117,13 @@ def _targets(phis, V, eps, form, gap_tol):
         return phis, den, jnp.ones(D.shape, bool), D, Dmin
     star = jnp.argmax(V)
     return phis - phis[star][None], jnp.maximum(D, eps), D > 0, D, Dmin
+
+
+def _targets_either(phis, V, eps, is_diff, gap_tol):
+    """:func:`_targets` with the form as a traced bool (both forms built, one selected exactly)."""
+    a = _targets(phis, V, eps, "abs", gap_tol)
+    b = _targets(phis, V, eps, "diff", gap_tol)
+    return tuple(jnp.where(is_diff, y, x) for x, y in zip(a, b))
 
 
 def _check_common(mdp, pis, cov_off, eps, form, reduce, reg=0.0, gap_tol=0.0):
@@ -180,8 +193,8 @@ def o2o_complexity(
         jnp.asarray(pis),
         jnp.asarray(cov_off, mdp.phi.dtype),
         eps,
-        form,
-        reduce,
+        form == "diff",
+        reduce == "sum",
         level,
         reg,
         gap_tol,
@@ -191,10 +204,12 @@ def o2o_complexity(
     )
 
 
-def _o2o(mdp, pis, cov_off, eps, form, reduce, level, reg, gap_tol, T_max, n_bisect, n_iter):
+def _o2o(mdp, pis, cov_off, eps, is_diff, use_sum, level, reg, gap_tol, T_max, n_bisect, n_iter):
+    # the form and the reduction are traced flags (both variants computed, one selected), so one
+    # compiled program serves every (form, reduce) pair of a given shape and solver length
     phis, Lams = policy_visitations(mdp, pis)
     V = jnp.einsum("nhd,hd->n", phis, mdp.theta)
-    X, den, mask, D, Dmin = _targets(phis, V, eps, form, gap_tol)
+    X, den, mask, D, Dmin = _targets_either(phis, V, eps, is_diff, gap_tol)
 
     def per_h(X_h, C_h, off_h):
         br, w = _budget(
@@ -205,12 +220,12 @@ def _o2o(mdp, pis, cov_off, eps, form, reduce, level, reg, gap_tol, T_max, n_bis
         return br, jnp.argmax(jnp.where(mask, g, -jnp.inf))
 
     br, binding = jax.vmap(per_h, in_axes=(1, 1, 0))(X, Lams, cov_off)
-    red = jnp.max if reduce == "max" else jnp.sum
-    T_lo, T_hi = red(br[:, 0]), red(br[:, 1])
+    T_lo = jnp.where(use_sum, jnp.sum(br[:, 0]), jnp.max(br[:, 0]))
+    T_hi = jnp.where(use_sum, jnp.sum(br[:, 1]), jnp.max(br[:, 1]))
     return ComplexityResult(T_lo, T_hi, br[:, 0], br[:, 1], binding, D, Dmin, T_hi == 0)
 
 
-_o2o_jit = jax.jit(_o2o, static_argnums=(4, 5, 10, 11))
+_o2o_jit = jax.jit(_o2o, static_argnums=(10, 11))
 
 
 def o2o_coefficient(
@@ -348,41 +363,56 @@ def ftpedel_upper_bound(
       ValueError: if ``mdp``, ``pis`` or ``cov_off`` is malformed, ``eps`` or ``delta`` not in
         (0, 1), ``consts`` invalid or ``eta < 0``.
     """
-    from unlearnlab.rl.ftpedel import FTPedelConsts, _beta, _level_consts, validate_consts
+    from unlearnlab.rl.ftpedel import FTPedelConsts, validate_consts
 
     consts = FTPedelConsts() if consts is None else consts
     validate_consts(consts)
     _check_common(mdp, pis, cov_off, eps, "abs", "max")
     checks.check_probability("delta", delta, open_interval=True)
     checks.check_nonnegative("eta", eta)
-    H, _, _, d = mdp.phi.shape
-    pis = jnp.asarray(pis)
-    n_pi = pis.shape[0]
     L = math.ceil(math.log2(1.0 / eps))
+    return _upper_jit(mdp, jnp.asarray(pis), jnp.asarray(cov_off), delta, eta, L, consts)
+
+
+def _upper(mdp, pis, cov_off, delta, eta, L, consts):
+    """Core of :func:`ftpedel_upper_bound` (no validation): the ``L * H`` budgets as one scan."""
+    from unlearnlab.rl.ftpedel import _beta, _level_consts
+
+    H, _, _, d = mdp.phi.shape
+    n_pi = pis.shape[0]
     lam, H_fac = _level_consts(consts, H, d)
     phis, Lams = policy_visitations(mdp, pis)
     V = jnp.einsum("nhd,hd->n", phis, mdp.theta)
     D, _ = _gaps(V, 1e-12)
-    total = 0.0
-    offr = jnp.asarray(cov_off) + lam * jnp.eye(d)
-    for ell in range(1, L + 1):
-        e_l = 2.0 ** (-ell)
+    offr = cov_off + lam * jnp.eye(d)
+    ells = np.repeat(np.arange(1, L + 1), H)  # epoch-major, step-minor: the order of the sum
+    hs = np.tile(np.arange(H), L)
+    e_ls = 2.0 ** -ells.astype(float)  # exact powers of two, as in the epoch schedule
+
+    def body(total, xs):
+        ell, h, e_l = xs
         level = e_l**2 / (consts.c0 * H_fac * _beta(ell, H, n_pi, delta, consts))
-        mask = jnp.ones(n_pi, bool) if ell == 1 else D <= 4 * e_l
-        for h in range(H):
-            br, _ = _budget_jit(
-                Lams[:, h],
-                offr[h],
-                phis[:, h],
-                jnp.ones(n_pi),
-                mask,
-                level,
-                1e-6,
-                consts.T_max,
-                consts.n_bisect,
-                consts.n_iter,
-                consts.reg,
-                1000.0,
-            )
-            total = total + br[1]
+        mask = (ell == 1) | (D <= 4 * e_l)
+        br, _ = _budget(
+            Lams[:, h],
+            offr[h],
+            phis[:, h],
+            jnp.ones(n_pi),
+            mask,
+            level,
+            1e-6,
+            consts.T_max,
+            consts.n_bisect,
+            consts.n_iter,
+            consts.reg,
+            1000.0,
+        )
+        return total + br[1], None
+
+    xs = (jnp.asarray(ells), jnp.asarray(hs), jnp.asarray(e_ls, D.dtype))
+    total, _ = jax.lax.scan(body, jnp.zeros((), D.dtype), xs)
     return total * (1 + eta) ** 2 + H * L
+
+
+#: jitted :func:`_upper`: one program for every epoch and step (static: ``L`` and the constants)
+_upper_jit = jax.jit(_upper, static_argnums=(5, 6))
