@@ -97,15 +97,33 @@ def _factor_params(cfg: Config):
     return jnp.asarray(np.sqrt(cfg.b_scale2) * Q), jnp.asarray(np.ones(cfg.r) / np.sqrt(cfg.r))
 
 
-def _factor(cfg: Config, ctx):
+@jax.jit(static_argnums=(5,))
+def _factor_theory(B, beta, nfine, n, n_unlab, cfg: Config):
+    # panel (a)'s theory curves and bounds as one compiled program instead of many eager ops
     from unlearnlab.pretraining import (
         bound_factor,
         bound_supervised,
         sigma_eff2,
-        simulate_factor_excess,
         theory_ols,
         theory_pretrain_oracle,
     )
+
+    s2 = sigma_eff2(B, beta, cfg.sig_nu)
+    return {
+        "s2": s2,
+        "floor_theory": theory_pretrain_oracle(cfg.floor_n_lab, cfg.r, s2),
+        "theory_ols": theory_ols(nfine, cfg.d, s2),
+        "theory_pre": theory_pretrain_oracle(nfine, cfg.r, s2),
+        "bound_sup": bound_supervised(cfg.d, nfine, 0.1),
+        "bound_pre_1e4": bound_factor(cfg.d, cfg.r, 1e4, nfine, 0.1),
+        "bound_pre_inf": bound_factor(cfg.d, cfg.r, np.inf, nfine, 0.1),
+        "bound_grid": bound_factor(cfg.d, cfg.r, n_unlab[None], n[:, None], 0.1),
+        "bound_n": bound_supervised(cfg.d, n, 0.1),
+    }
+
+
+def _factor(cfg: Config, ctx):
+    from unlearnlab.pretraining import simulate_factor_excess
 
     B, beta = _factor_params(cfg)
     pairs = [(n, m) for n in cfg.n_lab_grid for m in cfg.n_unlab_grid]
@@ -129,13 +147,12 @@ def _factor(cfg: Config, ctx):
     nl, nu = len(cfg.n_lab_grid), len(cfg.n_unlab_grid)
     main = {k: np.asarray(v)[:, : nl * nu].reshape(cfg.seeds, nl, nu) for k, v in out.items()}
     flo = {k: np.asarray(v)[:, nl * nu :] for k, v in out.items()}
-    s2 = float(sigma_eff2(B, beta, cfg.sig_nu))
     n = np.asarray(cfg.n_lab_grid, float)
     nfine = np.geomspace(n[0], n[-1], 60)
+    th = jax.device_get(_factor_theory(B, beta, nfine, n, np.asarray(cfg.n_unlab_grid), cfg))
+    s2 = float(th["s2"])
     floor_diff = flo["pretrain"] - flo["oracle"]  # paired (common labeled draw)
-    floor_minus_theory = flo["pretrain"].mean(0) - float(
-        theory_pretrain_oracle(cfg.floor_n_lab, cfg.r, s2)
-    )
+    floor_minus_theory = flo["pretrain"].mean(0) - float(th["floor_theory"])
     return {
         "sigma_eff2": s2,
         "n_lab": n,
@@ -146,25 +163,17 @@ def _factor(cfg: Config, ctx):
         "pre_se": main["pretrain"].std(0, ddof=1) / np.sqrt(cfg.seeds),
         "frac_pre_le_ols": (main["pretrain"] <= main["ols"]).mean(0),
         "n_fine": nfine,
-        "theory_ols": np.asarray(theory_ols(nfine, cfg.d, s2)),
-        "theory_pre": np.asarray(theory_pretrain_oracle(nfine, cfg.r, s2)),
-        "bound_sup": np.asarray(bound_supervised(cfg.d, nfine, 0.1)),
-        "bound_pre_1e4": np.asarray(bound_factor(cfg.d, cfg.r, 1e4, nfine, 0.1)),
-        "bound_pre_inf": np.asarray(bound_factor(cfg.d, cfg.r, np.inf, nfine, 0.1)),
+        "theory_ols": np.asarray(th["theory_ols"]),
+        "theory_pre": np.asarray(th["theory_pre"]),
+        "bound_sup": np.asarray(th["bound_sup"]),
+        "bound_pre_1e4": np.asarray(th["bound_pre_1e4"]),
+        "bound_pre_inf": np.asarray(th["bound_pre_inf"]),
         "floor_n_unlab": np.asarray(cfg.floor_n_unlab, float),
         "floor_paired_mean": floor_diff.mean(0),
         "floor_paired_se": floor_diff.std(0, ddof=1) / np.sqrt(cfg.seeds),
         "floor_minus_theory": floor_minus_theory,
-        "bound_frac_pre": np.mean(
-            main["pretrain"]
-            <= np.asarray(
-                bound_factor(cfg.d, cfg.r, np.asarray(cfg.n_unlab_grid)[None], n[:, None], 0.1)
-            )[None],
-            axis=0,
-        ),
-        "bound_frac_ols": np.mean(
-            main["ols"][..., 0] <= np.asarray(bound_supervised(cfg.d, n, 0.1))[None], axis=0
-        ),
+        "bound_frac_pre": np.mean(main["pretrain"] <= np.asarray(th["bound_grid"])[None], axis=0),
+        "bound_frac_ols": np.mean(main["ols"][..., 0] <= np.asarray(th["bound_n"])[None], axis=0),
     }
 
 
@@ -304,15 +313,22 @@ def _contrastive(cfg: Config, ctx):
     }
 
 
-def _invariance(cfg: Config):
+@jax.jit(static_argnums=(2, 3))
+def _invariance_core(B, beta, sig_nu, r):
+    # one compiled program for the whole check (eagerly: ~100 small programs)
     from unlearnlab.pretraining import erm_on_features, mle_ppca, sample_cov_wishart, sample_factor
 
-    B, beta = _factor_params(cfg)
-    X, y = sample_factor(jax.random.key(11), 100, B, beta, cfg.sig_nu)
-    B_hat = mle_ppca(sample_cov_wishart(jax.random.key(12), 500, B @ B.T + jnp.eye(cfg.d)), cfg.r)
-    R = jnp.linalg.qr(jax.random.normal(jax.random.key(13), (cfg.r, cfg.r)))[0]
+    X, y = sample_factor(jax.random.key(11), 100, B, beta, sig_nu)
+    d = B.shape[0]
+    B_hat = mle_ppca(sample_cov_wishart(jax.random.key(12), 500, B @ B.T + jnp.eye(d)), r)
+    R = jnp.linalg.qr(jax.random.normal(jax.random.key(13), (r, r)))[0]
     p0, p1 = X @ erm_on_features(B_hat, X, y), X @ erm_on_features(B_hat @ R, X, y)
-    return float(jnp.max(jnp.abs(p1 - p0)) / jnp.max(jnp.abs(p0)))
+    return jnp.max(jnp.abs(p1 - p0)) / jnp.max(jnp.abs(p0))
+
+
+def _invariance(cfg: Config):
+    B, beta = _factor_params(cfg)
+    return float(_invariance_core(B, beta, cfg.sig_nu, cfg.r))
 
 
 def _cdvg(cfg: Config, ctx):

@@ -22,6 +22,8 @@ Analyzable core [derived] (lab spec ``panels.md`` §4.5, ``theory/pretraining.md
 
 from __future__ import annotations
 
+from functools import partial
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -221,6 +223,13 @@ def cdvg_population_moments(mu_s, mu_b, sigma, q, tau):
     check_probability("q", q)
     check_probability("tau", tau)
     mu_s, mu_b = _f(mu_s, mu_b)
+    return _cdvg_population_moments(mu_s, mu_b, sigma, q, tau)
+
+
+@jax.jit
+def _cdvg_population_moments(mu_s, mu_b, sigma, q, tau):
+    # jitted: callers sweep q and tau, and the block updates below are many small programs eagerly
+    ds, db = mu_s.shape[0], mu_b.shape[0]
     E = _aligned_second_moment(mu_s, mu_b, sigma)
     a = 1.0 - 2.0 * q
     ETT = E.at[:ds, ds:].set(a * jnp.outer(mu_s, mu_b)).at[ds:, :ds].set(a * jnp.outer(mu_b, mu_s))
@@ -247,6 +256,12 @@ def std_population_moments(mu_s, mu_b, sigma, sigma_a):
     ds, _ = _check_means(mu_s, mu_b, sigma)
     check_positive("sigma_a", sigma_a)
     mu_s, mu_b = _f(mu_s, mu_b)
+    return _std_population_moments(mu_s, mu_b, sigma, sigma_a)
+
+
+@jax.jit
+def _std_population_moments(mu_s, mu_b, sigma, sigma_a):
+    ds = mu_s.shape[0]
     E = _aligned_second_moment(mu_s, mu_b, sigma)
     ETT = E.at[:ds, :ds].add(sigma_a**2 * jnp.eye(ds))
     return E, 0.5 * (E + ETT)
@@ -306,17 +321,28 @@ def contrastive_eigenspace(C, Sigma_bar, threshold=1.0 - 1e-9):
     if not np.isfinite(thr):
         raise ValueError(f"`threshold` must be finite; got {thr}.")
     C, S = _f(C, Sigma_bar)
+    L, lam, U = _whitened_eigh(C, S)
+    k = int(np.sum(np.asarray(lam) >= thr))
+    if k == 0:
+        raise ValueError(f"no eigenvalue >= `threshold` = {thr}; largest {float(lam[0]):.6g}.")
+    return _eigenbasis(L, U, k), lam
+
+
+# The two device halves of contrastive_eigenspace, jitted so that a host loop over many moment
+# matrices compiles two programs (one per basis size k) instead of every small op eagerly.
+@jax.jit
+def _whitened_eigh(C, S):
     L = jnp.linalg.cholesky(S)
     M = jax.scipy.linalg.solve_triangular(
         L, jax.scipy.linalg.solve_triangular(L, C, lower=True).T, lower=True
     )
     lam, U = jnp.linalg.eigh(0.5 * (M + M.T))
-    lam, U = lam[::-1], U[:, ::-1]
-    k = int(np.sum(np.asarray(lam) >= thr))
-    if k == 0:
-        raise ValueError(f"no eigenvalue >= `threshold` = {thr}; largest {float(lam[0]):.6g}.")
-    W = jax.scipy.linalg.solve_triangular(L.T, U[:, :k], lower=False)
-    return W, lam
+    return L, lam[::-1], U[:, ::-1]
+
+
+@partial(jax.jit, static_argnums=2)
+def _eigenbasis(L, U, k):
+    return jax.scipy.linalg.solve_triangular(L.T, U[:, :k], lower=False)
 
 
 def probe_conflicting_error(W, m_neg, m_pos, S_within, mu_s, mu_b, sigma):
@@ -357,6 +383,13 @@ def probe_conflicting_error(W, m_neg, m_pos, S_within, mu_s, mu_b, sigma):
     check_sym_matrix("S_within", S_within, definite="psd")
     check_shape("S_within", S_within, (D, D))
     W, m_neg, m_pos, S_within, mu_s, mu_b = _f(W, m_neg, m_pos, S_within, mu_s, mu_b)
+    return _probe_conflicting_error(W, m_neg, m_pos, S_within, mu_s, mu_b, sigma)
+
+
+@jax.jit
+def _probe_conflicting_error(W, m_neg, m_pos, S_within, mu_s, mu_b, sigma):
+    # jitted: one program per basis size instead of the LDA fit's and the error's ops one by one
+    D = W.shape[0]
     Sz = W.T @ S_within @ W
     wz, c = lda_population_fit(W.T @ m_neg, W.T @ m_pos, 0.5 * (Sz + Sz.T), 0.5)
     w = W @ wz
