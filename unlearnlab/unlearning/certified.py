@@ -295,6 +295,10 @@ def sparsity_sweep(X, y, forget_mask, lam, support_sizes, gamma=LOGISTIC_GAMMA_G
     sizes = [int(s) for s in support_sizes]
     if not sizes or any(s < 1 or s > d for s in sizes):
         raise ValueError(f"`support_sizes` must be non-empty integers in [1, {d}]; got {sizes}.")
+    if not isinstance(y, jax.core.Tracer):  # logistic_fit_newton's check, skipped inside the jit
+        yy = np.asarray(y)
+        if not np.all((yy == 1) | (yy == -1)):
+            raise ValueError("`y` must hold labels in {-1, +1}.")
     out = _sparsity_sweep(X, y, jnp.asarray(forget_mask), lam, jnp.asarray(sizes), gamma)
     return {
         "support": jnp.asarray(sizes),
