@@ -64,15 +64,21 @@ def _ms(x, axis=0):
     return x.mean(axis), x.std(axis, ddof=1) if x.shape[axis] > 1 else np.zeros_like(x.mean(axis))
 
 
-def compute(cfg: Config, ctx) -> dict:
+def _stage_keys(seed):
+    """The five stage keys, split from ``jax.random.key(seed)`` in one compiled program (eagerly,
+    seeding, splitting and unstacking compiled one each)."""
     import jax
+
+    return jax.jit(lambda: tuple(jax.random.split(jax.random.key(seed), 5)))()
+
+
+def compute(cfg: Config, ctx) -> dict:
 
     from unlearnlab.hallucination import missing_mass_deviation, simulate, simulate_upweighting
     from unlearnlab.lab.claims import claim_result
     from unlearnlab.lab.stats import holds_in_fraction, normal_quantile
 
-    key = jax.random.key(cfg.key)
-    k_main, k_trade, k_up, k_part, k_bias = jax.random.split(key, 5)
+    k_main, k_trade, k_up, k_part, k_bias = _stage_keys(cfg.key)
     stages = ctx.stage_cache(cfg)
     common = dict(c_smooth=cfg.c_smooth)
 

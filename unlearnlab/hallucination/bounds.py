@@ -9,6 +9,7 @@ References:
 
 from __future__ import annotations
 
+import jax
 import jax.numpy as jnp
 
 from unlearnlab.lab import checks
@@ -34,6 +35,12 @@ def missing_mass_deviation(n, delta):
     """
     check_positive_int_value("n", n)
     checks.check_in_range("delta", delta, 0.0, 1.0, lo_open=True)
+    return _deviation(n, delta)
+
+
+@jax.jit
+def _deviation(n, delta):
+    # one compiled program: called eagerly, each of the four jnp operations compiled its own
     return jnp.sqrt(6.0 * jnp.log(6.0 / jnp.asarray(delta, float)) / n)
 
 

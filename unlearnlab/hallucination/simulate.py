@@ -64,6 +64,13 @@ def _world(key, m, n, alpha, h_over_f, delta, kind, d):
     return p, counts, n_h, math.log(h_over_f), base
 
 
+def _float_vector(x):
+    # host values stay NumPy arrays: eager jnp conversions compile a program each
+    if checks.is_traced(x):
+        return jnp.atleast_1d(jnp.asarray(x, jnp.result_type(float)))
+    return np.atleast_1d(np.asarray(x, jnp.result_type(float)))
+
+
 def _validate(m, n, h_over_f, delta, kind, partition, b, eps, c_smooth):
     m = checks.check_int("m", m, min_value=1)
     n = checks.check_int("n", n, min_value=1)
@@ -186,8 +193,8 @@ def simulate(
       ``"HR"``, ``"Miscal"``, ``"bound"``, ``"g_U"`` of shape ``[n_seeds, A, L]``.
     """
     m, n, h_over_f, b = _validate(m, n, h_over_f, delta, kind, partition, b, eps, c_smooth)
-    alphas = jnp.atleast_1d(jnp.asarray(alphas, jnp.result_type(float)))
-    lams = jnp.atleast_1d(jnp.asarray(lams, jnp.result_type(float)))
+    alphas = _float_vector(alphas)
+    lams = _float_vector(lams)
     checks.check_array("alphas", alphas, ndim=1)
     checks.check_nonempty("alphas", alphas)
     checks.check_nonempty("lams", lams)
@@ -245,7 +252,7 @@ def simulate_upweighting(
       is duplicates) ``[n_seeds, F]``.
     """
     m, n, h_over_f, b = _validate(m, n, h_over_f, delta, kind, partition, b, eps, c_smooth)
-    fracs = jnp.atleast_1d(jnp.asarray(fracs, jnp.result_type(float)))
+    fracs = _float_vector(fracs)
     checks.check_probability("fracs", fracs)
     checks.check_nonempty("fracs", fracs)
     checks.check_int("copies", copies, min_value=0)
