@@ -349,6 +349,8 @@ def _cdvg(cfg: Config, ctx):
     mu = jnp.concatenate([mu_s, mu_b])
     eye = jnp.eye(4)
     grid = [(q, t) for t in cfg.cdvg_taus for q in cfg.cdvg_qs]
+    grid_q = jnp.asarray([q for q, _ in grid], float)
+    grid_t = jnp.asarray([t for _, t in grid], float)
 
     def fn(key):
         kx, kt, ka = jax.random.split(key, 3)
@@ -356,14 +358,17 @@ def _cdvg(cfg: Config, ctx):
         mp = jnp.sum(jnp.where((y > 0)[:, None], X, 0.0), 0) / jnp.sum(y > 0)
         mn = jnp.sum(jnp.where((y < 0)[:, None], X, 0.0), 0) / jnp.sum(y < 0)
         R = jnp.where((y > 0)[:, None], X - mp, X - mn)
-        mom = [
-            contrastive_moments(X, translate_bias(jax.random.fold_in(kt, i), X, y, mu_b, 1.0, q, t))
-            for i, (q, t) in enumerate(grid)
-        ]
-        mom.append(contrastive_moments(X, std_augment(ka, X, 2, cfg.cdvg_sigma_a)))
+
+        def per_view(i, q, t):  # the (q, tau) grid vmapped: one traced body, not one per point
+            return contrastive_moments(
+                X, translate_bias(jax.random.fold_in(kt, i), X, y, mu_b, 1.0, q, t)
+            )
+
+        C, Sb = jax.vmap(per_view)(jnp.arange(len(grid)), grid_q, grid_t)
+        C_std, Sb_std = contrastive_moments(X, std_augment(ka, X, 2, cfg.cdvg_sigma_a))
         return {
-            "C": jnp.stack([m[0] for m in mom]),
-            "Sb": jnp.stack([m[1] for m in mom]),
+            "C": jnp.concatenate([C, C_std[None]]),
+            "Sb": jnp.concatenate([Sb, Sb_std[None]]),
             "mp": mp,
             "mn": mn,
             "Sw": R.T @ R / X.shape[0],
