@@ -11,6 +11,7 @@ Theory: theory/acu.md.
 from __future__ import annotations
 
 import dataclasses
+from functools import partial
 
 import jax
 import jax.numpy as jnp
@@ -30,7 +31,6 @@ from unlearnlab.unlearning import (
     buffer_features,
     buffer_init,
     gradient_ascent_unlearn,
-    loss_threshold_mia,
     retrain_flops,
     ridge_retrain,
 )
@@ -236,6 +236,19 @@ def make_stream(cfg: Config, dataset: str):
 # ----------------------------------------------------------------------------- timing
 
 
+@partial(jax.jit, static_argnums=(0, 1))
+def _timing_data(cfg: Config, N: int):
+    """Features ``X (N, timing_d)``, one-hot ``Y`` and the split into the request (first
+    ``timing_m`` rows) and the retained rows, drawn in one program per ``N`` (eager draws, slices
+    and casts compiled a dozen single-op programs per ``N``)."""
+    d, m, C = cfg.timing_d, cfg.timing_m, cfg.n_classes
+    kx, kb, ky = jax.random.split(jax.random.fold_in(jax.random.key(7), N), 3)
+    h = jax.random.normal(kx, (N, cfg.d_in))
+    X = buffer_features(buffer_init(kb, cfg.d_in, d), h)
+    Y = jax.nn.one_hot(jax.random.randint(ky, (N,), 0, C), C, dtype=X.dtype)
+    return X, Y, X[:m], Y[:m], X[m:], Y[m:]
+
+
 def timing_panel(cfg: Config, progress: bool):
     from tqdm.auto import tqdm
 
@@ -250,17 +263,11 @@ def timing_panel(cfg: Config, progress: bool):
         "acu_flops": [],
         "retrain_flops": [],
     }
-    key = jax.random.key(7)
     retrain_jit = jax.jit(lambda X, Y: ridge_retrain(X, Y, cfg.gamma))
     for N in tqdm(cfg.timing_N, desc="acu:timing", disable=not progress, leave=False):
-        kx, kb, ky = jax.random.split(jax.random.fold_in(key, N), 3)
-        h = jax.random.normal(kx, (N, cfg.d_in))
-        X = buffer_features(buffer_init(kb, cfg.d_in, d), h)
-        Y = jax.nn.one_hot(jax.random.randint(ky, (N,), 0, C), C, dtype=X.dtype)
+        X, Y, Xu, Yu, Xr, Yr = _timing_data(cfg, N)
         state = acu_fit(X, Y, cfg.gamma)
-        Xu, Yu = X[:m], Y[:m]
         t_acu = time_call(acu_unlearn_checked, state, Xu, Yu, repeats=7)
-        Xr, Yr = X[m:], Y[m:]
         t_rt = time_call(retrain_jit, Xr, Yr, repeats=3)
         Xn, Yn = np.asarray(Xr), np.asarray(Yr)
         t_np = time_call(
@@ -280,6 +287,21 @@ def timing_panel(cfg: Config, progress: bool):
 # ----------------------------------------------------------------------------- compute
 
 
+def _loss_threshold_auc_host(loss_members: np.ndarray, loss_nonmembers: np.ndarray) -> float:
+    """The AUC of :func:`~unlearnlab.unlearning.loss_threshold_mia` computed in NumPy.
+
+    The same Mann-Whitney count as ``unlearnlab.unlearning.audit.auc_with_se`` (scores = negated
+    losses, ties count half; integer counts, so the value is identical). On host because the
+    member and non-member sets change size with every request: through ``jnp`` each new pair of
+    sizes compiled about ten single-op programs.
+    """
+    pos, neg = -np.asarray(loss_members), np.sort(-np.asarray(loss_nonmembers))
+    below = np.searchsorted(neg, pos, side="left")
+    not_above = np.searchsorted(neg, pos, side="right")
+    wins = np.sum(below) + 0.5 * np.sum(not_above - below)
+    return float(wins / (pos.shape[0] * neg.shape[0]))
+
+
 def mia_auc(per, tag):
     """Loss-threshold MIA AUC per request for one seed.
 
@@ -293,10 +315,12 @@ def mia_auc(per, tag):
         if not members.any():
             aucs.append(float("nan"))
             continue
-        auc, _ = loss_threshold_mia(
-            per[f"loss_train_{tag}"][r][members], per[f"loss_test_{tag}"][r][per["test_alive"][r]]
+        aucs.append(
+            _loss_threshold_auc_host(
+                per[f"loss_train_{tag}"][r][members],
+                per[f"loss_test_{tag}"][r][per["test_alive"][r]],
+            )
         )
-        aucs.append(float(auc))
     return np.asarray(aucs)
 
 
