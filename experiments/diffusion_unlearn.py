@@ -12,6 +12,7 @@ the forget class's generator to the safe class and to its own original law, and 
 from __future__ import annotations
 
 import dataclasses
+from functools import partial
 
 import jax
 import jax.numpy as jnp
@@ -110,65 +111,95 @@ def _problem(c: Config):
     return W, E, mu0
 
 
-def _edits(c: Config, W, E):
-    zero = np.zeros((1, c.p))
-    return {
-        "esd": np.asarray(erase_esd(W, E[FORGET], eta=c.eta)),
-        "uce": np.asarray(erase_uce(W, E[:1], zero, E[1:], lam=c.uce_lam)),
-        "range": np.asarray(erase_range(W, E[FORGET])),
+# The closed forms run as two jitted programs (config static): eagerly, every edit, budget and
+# helper compiled programs of its own. The budget grid is built on the host between the two, from
+# the rho_min values of the first.
+@partial(jax.jit, static_argnames=("c",))
+def _exact_fixed(W, E, mu0, ab, c):
+    mu = concept_means(E, W, mu0)
+    e_star, mu_star = E[FORGET], mu[FORGET]
+    zero = jnp.zeros((1, c.p), W.dtype)
+    edits = {
+        "esd": erase_esd(W, e_star, eta=c.eta),
+        "uce": erase_uce(W, E[:1], zero, E[1:], lam=c.uce_lam),
+        "range": erase_range(W, e_star),
     }
+    S0 = c.sigma0**2 * jnp.eye(c.d, dtype=W.dtype)
+    exact = {}
+    for name, Wp in edits.items():
+        e_inf = best_prompt(Wp, mu_star, mu0, e_star)
+        exact[name] = {
+            "kl_attack": attack_kl(Wp, mu_star, mu0, c.sigma0, e_star),
+            "kl_erased": concept_kl(e_star, Wp, mu_star, mu0, c.sigma0),
+            "rho_min": rho_min(Wp, mu_star, mu0, e_star),
+            "loss_min": attack_loss_exact(e_inf, mu_star, ab, Wp, mu0, c.sigma0),
+            "collateral": collateral_kl(Wp, W, E[1:], c.sigma0),
+        }
+    exact["esd"]["kl_negative_prompt"] = concept_kl(
+        -e_star / c.eta, edits["esd"], mu_star, mu0, c.sigma0
+    )
+    floor, coll_theory = range_removal_cost(W, e_star, mu_star, mu0, E[1:], c.sigma0)
+    exact["range"]["kl_floor_theory"] = floor
+    exact["range"]["collateral_theory"] = coll_theory
+    m_law, P_law = ddim_law(ab, mu_star, S0)
+    m_star, S_star = sfd_fixed_point(mu, c.sigma0, FORGET, SAFE)
+    return {
+        "mu": mu,
+        "edits": edits,
+        "exact": exact,
+        "sampler_kl": gaussian_kl(m_law, P_law, mu_star, S0),
+        "gap_theory": gaussian_kl(m_star[FORGET], S_star[FORGET], mu[FORGET], S0),
+    }
+
+
+@partial(jax.jit, static_argnames=("c",))
+def _exact_budgets(edits, mu_star, mu0, e_star, rhos, dots, c):
+    """Per edit: the attack KL over the budget grid and at the dots, and the dots' concept means."""
+    out = {}
+    for name, Wp in edits.items():
+        kl = lambda r, Wp=Wp: attack_kl(Wp, mu_star, mu0, c.sigma0, e_star, r)
+        prompts = jax.vmap(lambda r, Wp=Wp: best_prompt(Wp, mu_star, mu0, e_star, r))(dots)
+        out[name] = {
+            "kl_curve": jax.vmap(kl)(rhos),
+            "kl_dots": jax.vmap(kl)(dots),
+            "dot_means": concept_means(prompts, Wp, mu0),
+        }
+    return out
 
 
 def compute(config: Config, ctx) -> dict:
     c = config
     W, E, mu0 = _problem(c)
-    mu = np.asarray(concept_means(E, W, mu0))
-    e_star, mu_star = E[FORGET], mu[FORGET]
     ab = np.asarray(vp_schedule(c.n_steps))
-    edits = _edits(c, W, E)
+    F = jax.device_get(_exact_fixed(W, E, mu0, ab, c))
+    mu, edits = F["mu"], F["edits"]
+    e_star, mu_star = E[FORGET], mu[FORGET]
     S0 = c.sigma0**2 * np.eye(c.d)
 
     # exact quantities: population minima, budget curves, rho_min, collateral
-    rho_max = 1.25 * max(float(rho_min(Wp, mu_star, mu0, e_star)) for Wp in edits.values())
+    rho_max = 1.25 * max(float(F["exact"][name]["rho_min"]) for name in edits)
     rhos = np.linspace(0.0, rho_max, c.n_rho)
     dots = np.linspace(0.0, rho_max, c.n_dots + 1)[1:] * 0.999
+    B = jax.device_get(_exact_budgets(edits, mu_star, mu0, e_star, rhos, dots, c))
     exact = {}
-    for name, Wp in edits.items():
-        kl_curve = jax.vmap(lambda r, Wp=Wp: attack_kl(Wp, mu_star, mu0, c.sigma0, e_star, r))(
-            jnp.asarray(rhos)
-        )
-        e_inf = best_prompt(Wp, mu_star, mu0, e_star)
+    for name in edits:
+        ex = F["exact"][name]
         exact[name] = {
-            "kl_curve": np.asarray(kl_curve),
-            "kl_dots": np.asarray(
-                [float(attack_kl(Wp, mu_star, mu0, c.sigma0, e_star, r)) for r in dots]
-            ),
-            "kl_attack": float(attack_kl(Wp, mu_star, mu0, c.sigma0, e_star)),
-            "kl_erased": float(concept_kl(e_star, Wp, mu_star, mu0, c.sigma0)),
-            "rho_min": float(rho_min(Wp, mu_star, mu0, e_star)),
-            "loss_min": float(attack_loss_exact(e_inf, mu_star, ab, Wp, mu0, c.sigma0)),
-            "collateral": np.asarray(collateral_kl(Wp, W, E[1:], c.sigma0)),
+            "kl_curve": B[name]["kl_curve"],
+            "kl_dots": B[name]["kl_dots"],
+            "kl_attack": float(ex["kl_attack"]),
+            "kl_erased": float(ex["kl_erased"]),
+            "rho_min": float(ex["rho_min"]),
+            "loss_min": float(ex["loss_min"]),
+            "collateral": ex["collateral"],
         }
-    exact["esd"]["kl_negative_prompt"] = float(
-        concept_kl(-e_star / c.eta, edits["esd"], mu_star, mu0, c.sigma0)
-    )
-    floor, coll_theory = range_removal_cost(W, e_star, mu_star, mu0, E[1:], c.sigma0)
-    exact["range"]["kl_floor_theory"] = float(floor)
-    exact["range"]["collateral_theory"] = np.asarray(coll_theory)
-    m_law, P_law = ddim_law(ab, mu_star, S0)
-    sampler_kl = float(gaussian_kl(m_law, P_law, mu_star, S0))
+    exact["esd"]["kl_negative_prompt"] = float(F["exact"]["esd"]["kl_negative_prompt"])
+    exact["range"]["kl_floor_theory"] = float(F["exact"]["range"]["kl_floor_theory"])
+    exact["range"]["collateral_theory"] = F["exact"]["range"]["collateral_theory"]
+    sampler_kl = float(F["sampler_kl"])
 
     # the sampled attack, the DDIM-sampled dots of panel (b), the denoising-loss Monte Carlo check
-    dot_means = {
-        name: np.asarray(
-            concept_means(
-                np.stack([np.asarray(best_prompt(Wp, mu_star, mu0, e_star, r)) for r in dots]),
-                Wp,
-                mu0,
-            )
-        )
-        for name, Wp in edits.items()
-    }
+    dot_means = {name: B[name]["dot_means"] for name in edits}
 
     def attack_seed(key):
         kx, ke, kg, km = jax.random.split(key, 4)
@@ -221,8 +252,7 @@ def compute(config: Config, ctx) -> dict:
     )
 
     # SFD: linear one-step generators from a generic start, forget class redirected to the safe one
-    m_star, S_star = sfd_fixed_point(mu, c.sigma0, FORGET, SAFE)
-    gap_theory = float(gaussian_kl(m_star[FORGET], S_star[FORGET], mu[FORGET], S0))
+    gap_theory = float(F["gap_theory"])
     retained = np.array([k for k in range(c.K) if k != FORGET])
 
     def sfd_seed(key):
