@@ -87,51 +87,76 @@ def _lam_grid(config):
     return np.concatenate([[0.0], np.logspace(-1.5, 2.0, config.n_lam - 1)])
 
 
+def _fit_hyper(seed, salt, lam_grid, T_grid, *, sampler, n_classes, n_train, n_iter, train_cfgs):
+    """The validation side of one family: draws the tasks, grid-searches GEM, trains UNEM.
+
+    Jitted as a whole by ``_run_family``: drawn eagerly, the validation tasks alone compiled
+    about a hundred single-op programs per family. Returns the test key, the grid-search
+    result, the trained ``(params, info)`` per training config and ``unem_hyper`` of each.
+    """
+    import jax
+
+    from unlearnlab.fewshot import grid_search_gem, train_unem_on_tasks, unem_hyper
+
+    key = jax.random.fold_in(jax.random.key(seed), salt)
+    k_val, k_test = jax.random.split(key)
+    val = jax.vmap(sampler)(jax.random.split(k_val, n_train))
+    grid = grid_search_gem(val, lam_grid, T_grid, n_iter=n_iter, n_classes=n_classes)
+    trained = [train_unem_on_tasks(val, n_classes, tcfg) for tcfg in train_cfgs]
+    hyper = [unem_hyper(params) for params, _ in trained]
+    return k_test, grid, trained, hyper
+
+
+_FIT_STATIC = ("sampler", "n_classes", "n_train", "n_iter", "train_cfgs")
+
+
 def _run_family(config, ctx, tag, spec, sampler_val, sampler_test, synthetic):
     import jax
-    import jax.numpy as jnp
 
     from unlearnlab.fewshot import (
         UNEMTrainConfig,
         bayes_oracle_accuracy,
         gem_accuracy,
-        grid_search_gem,
         query_accuracy,
-        train_unem_on_tasks,
         unem_forward,
-        unem_hyper,
     )
     from unlearnlab.lab.sweep import run_seeds
 
     K = spec.n_classes
-    key = jax.random.fold_in(jax.random.key(config.seed), sum(map(ord, tag)))
-    k_val, k_test = jax.random.split(key)
-    val = jax.vmap(sampler_val)(jax.random.split(k_val, config.n_train))
     lam_grid = _lam_grid(config)
     T_grid = np.asarray(config.T_grid)
-    best_lam, best_T, grid_acc = jax.jit(grid_search_gem, static_argnames=("n_iter", "n_classes"))(
-        val, lam_grid, T_grid, n_iter=config.n_iter, n_classes=K
-    )
     losses = ("nll", "paper_code") if (config.paper_code_loss and tag == "A") else ("nll",)
-    learned = {}
-    train_loss = {}
     steps = config.steps if synthetic else config.digits_steps
     drop = config.lr_drop_step if synthetic else config.digits_steps // 2
-    for loss in losses:
-        tcfg = UNEMTrainConfig(
+    tcfgs = tuple(
+        UNEMTrainConfig(
             n_layers=config.n_layers,
             n_tasks=config.n_train,
             steps=steps,
             lr_drop_step=drop,
             loss=loss,
         )
-        params, info = jax.jit(train_unem_on_tasks, static_argnums=(1, 2))(val, K, tcfg)
-        learned[loss] = params
-        train_loss[loss] = np.asarray(info.loss)
+        for loss in losses
+    )
+    fit = jax.jit(_fit_hyper, static_argnames=_FIT_STATIC)
+    k_test, (best_lam, best_T, grid_acc), trained, hypers = fit(
+        config.seed,
+        sum(map(ord, tag)),
+        lam_grid,
+        T_grid,
+        sampler=sampler_val,
+        n_classes=K,
+        n_train=config.n_train,
+        n_iter=config.n_iter,
+        train_cfgs=tcfgs,
+    )
+    learned = {loss: params for loss, (params, _) in zip(losses, trained)}
+    train_loss = {loss: np.asarray(info.loss) for loss, (_, info) in zip(losses, trained)}
 
     # one vmapped GEM evaluates the lambda curve (T = 1), the default (1, 1) and the grid optimum
-    lams = jnp.concatenate([jnp.asarray(lam_grid), jnp.stack([jnp.ones(()), best_lam])])
-    Ts = jnp.concatenate([jnp.ones(len(lam_grid)), jnp.stack([jnp.ones(()), best_T])])
+    # (host NumPy: the grid is closed over as a constant either way)
+    lams = np.concatenate([lam_grid, [1.0, float(best_lam)]])
+    Ts = np.concatenate([np.ones(len(lam_grid)), [1.0, float(best_T)]])
 
     def per_task(k):
         t = sampler_test(k)
@@ -151,8 +176,7 @@ def _run_family(config, ctx, tag, spec, sampler_val, sampler_test, synthetic):
         **ctx.sweep_kwargs(config, f"eval-{tag}"),
     )
     hyper = {}
-    for loss, p in learned.items():
-        s, lam, T = unem_hyper(p)
+    for loss, (s, lam, T) in zip(losses, hypers):
         hyper[loss] = {"s": float(s), "lam": np.asarray(lam), "T": np.asarray(T)}
     return {
         "lam_grid": lam_grid,
@@ -166,14 +190,35 @@ def _run_family(config, ctx, tag, spec, sampler_val, sampler_test, synthetic):
     }
 
 
-def _proportions(config):
+def _proportion_errors(seed, i, *, spec, n_tasks, n_iter):
+    """|pi_hat - p|_1 and |pi_hat - p_emp|_1 of GEM (lam = T = 1) on ``n_tasks`` tasks of ``spec``
+    (one program per query size, keys included)."""
     import jax
     import jax.numpy as jnp
 
-    from unlearnlab.fewshot import TaskSpec, gem_run, multinomial_l1_error_dirichlet, sample_task
+    from unlearnlab.fewshot import gem_run, sample_task
+
+    K, nq = spec.n_classes, spec.n_query
+
+    def one(k):
+        t = sample_task(k, spec)
+        st = gem_run(t.z_s, t.y_s, t.z_q, K, 1.0, 1.0, n_iter)
+        pi_hat = jnp.exp(st.log_pi)
+        p_emp = jnp.bincount(t.y_q, length=K) / nq
+        return jnp.sum(jnp.abs(pi_hat - t.pi)), jnp.sum(jnp.abs(pi_hat - p_emp))
+
+    keys = jax.random.split(jax.random.fold_in(jax.random.key(seed), i), n_tasks)
+    return jax.vmap(one)(keys)
+
+
+def _proportions(config):
+    import jax
+
+    from unlearnlab.fewshot import TaskSpec, multinomial_l1_error_dirichlet
 
     K = 5
     errs, errs_emp = [], []
+    run = jax.jit(_proportion_errors, static_argnames=("spec", "n_tasks", "n_iter"))
     for i, nq in enumerate(config.q_sizes):
         spec = TaskSpec(
             n_classes=K,
@@ -185,18 +230,7 @@ def _proportions(config):
             noise="iso",
             query_sampling="multinomial",
         )
-
-        def one(k, spec=spec, nq=nq):
-            t = sample_task(k, spec)
-            st = gem_run(t.z_s, t.y_s, t.z_q, K, 1.0, 1.0, config.q_iter)
-            pi_hat = jnp.exp(st.log_pi)
-            p_emp = jnp.bincount(t.y_q, length=K) / nq
-            return jnp.sum(jnp.abs(pi_hat - t.pi)), jnp.sum(jnp.abs(pi_hat - p_emp))
-
-        keys = jax.random.split(
-            jax.random.fold_in(jax.random.key(config.seed + 7), i), config.q_tasks
-        )
-        e, ee = jax.jit(jax.vmap(one))(keys)
+        e, ee = run(config.seed + 7, i, spec=spec, n_tasks=config.q_tasks, n_iter=config.q_iter)
         errs.append(np.asarray(e))
         errs_emp.append(np.asarray(ee))
     q = np.asarray(config.q_sizes, float)
@@ -227,10 +261,6 @@ def _invariants(config):
     spec = TaskSpec(n_classes=10, k_eff=4, dim=16, sep=0.5, noise="aniso")
     K = spec.n_classes
     n_tasks, n_iter = (10, 10) if config.quick else (50, 30)
-    keys = jax.random.split(jax.random.key(config.seed + 11), n_tasks)
-    hyp = jax.random.uniform(jax.random.key(config.seed + 12), (n_tasks, 2))
-    lams = 0.1 * 100.0 ** hyp[:, 0]
-    Ts = 1.0 + 3.0 * hyp[:, 1]
 
     def one(k, lam, T):
         t = sample_task(k, spec)
@@ -259,7 +289,16 @@ def _invariants(config):
         em_err = jnp.maximum(jnp.max(jnp.abs(r - st1.u)), jnp.max(jnp.abs(w - st1.w)))
         return jnp.max(inc), em_err
 
-    inc, em_err = jax.jit(jax.vmap(one))(keys, lams, Ts)
+    def all_checks(seed):
+        # keys and hyper-parameters drawn in the same program as the checks (eagerly, each random
+        # draw and each arithmetic op compiled a program of its own)
+        keys = jax.random.split(jax.random.key(seed + 11), n_tasks)
+        hyp = jax.random.uniform(jax.random.key(seed + 12), (n_tasks, 2))
+        lams = 0.1 * 100.0 ** hyp[:, 0]
+        Ts = 1.0 + 3.0 * hyp[:, 1]
+        return jax.vmap(one)(keys, lams, Ts)
+
+    inc, em_err = jax.jit(all_checks)(config.seed)
     return {
         "max_rel_increase": float(np.max(inc)),
         "em_max_abs_err": float(np.max(em_err)),
