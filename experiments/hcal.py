@@ -119,8 +119,12 @@ def _load(name, config):
     if name == "digits":
         d = D.digits_mlp_logits(0, label_noise=config.digits_label_noise)
         return None, None, d
-    z, y = cal.known_map(jax.random.key(config.seed + 99), 2 * config.synthetic_n, 10, 0.5)
+    z, y = _known_map(jax.random.key(config.seed + 99), 2 * config.synthetic_n, 10, 0.5)
     return np.asarray(z), np.asarray(y), None
+
+
+# the synthetic set's sampling as one program (eagerly: key split, normal, Gumbel, argmax one by one)
+_known_map = jax.jit(cal.known_map, static_argnums=(1, 2, 3))
 
 
 def _metrics(key, q, yt, config):
