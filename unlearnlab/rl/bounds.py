@@ -225,7 +225,9 @@ def _o2o(mdp, pis, cov_off, eps, is_diff, use_sum, level, reg, gap_tol, T_max, n
     return ComplexityResult(T_lo, T_hi, br[:, 0], br[:, 1], binding, D, Dmin, T_hi == 0)
 
 
-_o2o_jit = jax.jit(_o2o, static_argnums=(10, 11))
+_o2o_jit = jax.jit(
+    _o2o, static_argnums=(10,)
+)  # n_iter traced: the Frank-Wolfe loop is a while loop
 
 
 def o2o_coefficient(

@@ -177,7 +177,11 @@ def _solve(T, cov_exp, cov_off, targets, denom, mask, n_iter, reg, smooth_eta, w
         jnp.asarray(-jnp.inf, dt),
     )
     init = vary_like(init, zero_from(T, cov_exp, cov_off, targets, w0, dtype=dt))
-    (w, qsum, wsum, up, bw, lo), _ = lax.scan(body, init, jnp.arange(n_iter, dtype=dt))
+    # a fori_loop is a scan for a static ``n_iter`` and a while loop for a traced one (callers that
+    # solve with several lengths then share one compiled program)
+    w, qsum, wsum, up, bw, lo = lax.fori_loop(
+        0, n_iter, lambda k, c: body(c, jnp.asarray(k).astype(dt))[0], init
+    )
     g, _ = evaluate(w)  # the last iterate too
     f = jnp.max(g)
     bw = jnp.where(f < up, w, bw)
