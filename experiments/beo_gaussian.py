@@ -12,6 +12,7 @@ perturbations against the budget. See theory/beo_gaussian.md.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 import jax
 import jax.numpy as jnp
@@ -57,7 +58,13 @@ def _world(cfg):
     return mu0, mu1, jnp.eye(d), Sig_an
 
 
-def _panel_a(cfg):
+# Panels (a) and (b, c) each run as one jitted program (config static), every budget or
+# protected fraction vmapped: eagerly, each jnp operation of the solvers compiled a program of its
+# own, and each budget re-traced the PGA scan.
+@partial(jax.jit, static_argnames=("cfg",))
+def _panel_a_arrays(eps, cfg):
+    from jax.scipy.special import ndtr
+
     from unlearnlab.unlearning.bayes_error import (
         bayes_error_gaussian,
         optimal_classwise_shift,
@@ -65,38 +72,32 @@ def _panel_a(cfg):
     )
 
     mu0, mu1, I, S = _world(cfg)
-    eps = np.linspace(cfg.eps_max / (cfg.n_eps - 1), cfg.eps_max, cfg.n_eps - 1)
-    base = {
-        "iso": float(bayes_error_gaussian(mu0, mu1, I)),
-        "aniso": float(bayes_error_gaussian(mu0, mu1, S)),
-    }
-    out = {
-        k: []
-        for k in ("cf_iso", "tr_aniso", "box_aniso", "pga_iso", "pga_aniso_2", "pga_aniso_inf")
-    }
-    from jax.scipy.special import ndtr
-
+    base = {"iso": bayes_error_gaussian(mu0, mu1, I), "aniso": bayes_error_gaussian(mu0, mu1, S)}
     step_i = 0.25
-    step_a = 0.25 / float(jnp.linalg.eigvalsh(jnp.linalg.inv(S))[-1])
-    for e in eps:
-        out["cf_iso"].append(float(ndtr(-max(cfg.sep - 2 * e, 0.0) / 2)))
-        d0, d1 = optimal_classwise_shift(mu0, mu1, S, float(e), 2)
-        out["tr_aniso"].append(float(bayes_error_gaussian(mu0 + d0, mu1 + d1, S)))
-        d0, d1 = optimal_classwise_shift(mu0, mu1, S, float(e), "inf")
-        out["box_aniso"].append(float(bayes_error_gaussian(mu0 + d0, mu1 + d1, S)))
-        out["pga_iso"].append(
-            float(pga_classwise_shift(mu0, mu1, I, float(e), 2, step_i, cfg.T)[2][-1])
-        )
-        out["pga_aniso_2"].append(
-            float(pga_classwise_shift(mu0, mu1, S, float(e), 2, step_a, cfg.T)[2][-1])
-        )
-        out["pga_aniso_inf"].append(
-            float(pga_classwise_shift(mu0, mu1, S, float(e), "inf", step_a, cfg.T)[2][-1])
-        )
+    step_a = 0.25 / jnp.linalg.eigvalsh(jnp.linalg.inv(S))[-1]
+
+    def one(e):
+        d0, d1 = optimal_classwise_shift(mu0, mu1, S, e, 2)
+        b0, b1 = optimal_classwise_shift(mu0, mu1, S, e, "inf")
+        return {
+            "cf_iso": ndtr(-jnp.maximum(cfg.sep - 2 * e, 0.0) / 2),
+            "tr_aniso": bayes_error_gaussian(mu0 + d0, mu1 + d1, S),
+            "box_aniso": bayes_error_gaussian(mu0 + b0, mu1 + b1, S),
+            "pga_iso": pga_classwise_shift(mu0, mu1, I, e, 2, step_i, cfg.T)[2][-1],
+            "pga_aniso_2": pga_classwise_shift(mu0, mu1, S, e, 2, step_a, cfg.T)[2][-1],
+            "pga_aniso_inf": pga_classwise_shift(mu0, mu1, S, e, "inf", step_a, cfg.T)[2][-1],
+        }
+
+    return base, jax.vmap(one)(eps)
+
+
+def _panel_a(cfg):
+    eps = np.linspace(cfg.eps_max / (cfg.n_eps - 1), cfg.eps_max, cfg.n_eps - 1)
+    base, out = jax.device_get(_panel_a_arrays(eps, cfg))
     return {
         "eps": np.concatenate([[0.0], eps]),
         **{
-            k: np.concatenate([[base["aniso" if "aniso" in k else "iso"]], v])
+            k: np.concatenate([[float(base["aniso" if "aniso" in k else "iso"])], v])
             for k, v in out.items()
         },
     }
@@ -112,7 +113,8 @@ def _shifts(cfg):
     return {"BEO": (e * u, -e * u), "shortcut": (-e * perp, e * perp), "random": (-e * r, e * r)}
 
 
-def _panel_bc(cfg):
+@partial(jax.jit, static_argnames=("cfg",))
+def _panel_bc_arrays(ps, cfg):
     from unlearnlab.unlearning.bayes_error import (
         bayes_error_gaussian,
         bayes_error_mixture_1d,
@@ -121,56 +123,82 @@ def _panel_bc(cfg):
     )
 
     mu0, mu1, I, _ = _world(cfg)
+    shifts = _shifts(cfg)
+    d0, d1 = shifts["BEO"]
+
+    def beta(p):
+        m0 = jnp.stack([0.0, d0[0]])
+        m1 = jnp.stack([cfg.sep, cfg.sep + d1[0]])
+        return bayes_error_mixture_1d(m0, m1, jnp.stack([1 - p, p]), 1.0, cfg.pi1_mix)
+
+    def clean_err(p, s0, s1):
+        Sp = I + p * (1 - p) * 0.5 * (jnp.outer(s0, s0) + jnp.outer(s1, s1))
+        w, b = lda_population_fit(mu0 + p * s0, mu1 + p * s1, Sp, 0.5)
+        return linear_clean_error(w, b, mu0, mu1, I, 0.5)
+
+    clean = {
+        name: jax.vmap(lambda p, s0=s0, s1=s1: clean_err(p, s0, s1))(ps)
+        for name, (s0, s1) in shifts.items()
+    }
+    return jax.vmap(beta)(ps), clean, bayes_error_gaussian(mu0, mu1, I)
+
+
+def _panel_bc(cfg):
     ps = np.linspace(0, 1, cfg.n_p)
-    d0, d1 = _shifts(cfg)["BEO"]
-    beta = []
-    for p in ps:
-        m0 = jnp.array([0.0, float(d0[0])])
-        m1 = jnp.array([cfg.sep, cfg.sep + float(d1[0])])
-        beta.append(float(bayes_error_mixture_1d(m0, m1, jnp.array([1 - p, p]), 1.0, cfg.pi1_mix)))
-    clean = {}
-    for name, (s0, s1) in _shifts(cfg).items():
-        errs = []
-        for p in ps:
-            Sp = I + p * (1 - p) * 0.5 * (jnp.outer(s0, s0) + jnp.outer(s1, s1))
-            w, b = lda_population_fit(mu0 + p * s0, mu1 + p * s1, Sp, 0.5)
-            errs.append(float(linear_clean_error(w, b, mu0, mu1, I, 0.5)))
-        clean[name] = errs
+    beta, clean, bayes_clean = jax.device_get(_panel_bc_arrays(ps, cfg))
     return {
         "p": ps,
-        "beta_mix": beta,
-        "clean_err": clean,
-        "bayes_clean": float(bayes_error_gaussian(mu0, mu1, I)),
+        "beta_mix": [float(x) for x in beta],
+        "clean_err": {name: [float(x) for x in v] for name, v in clean.items()},
+        "bayes_clean": float(bayes_clean),
     }
 
 
-def _panel_d(cfg):
-    """Unlearnable Clusters: exact hacker clean error per kind, budget, protected fraction, labelling."""
+@partial(jax.jit, static_argnames=("labs", "cfg"))
+def _panel_d_arrays(eps, labs, cfg):
+    """Hacker clean errors of panel (d), vmapped over budgets: ``{key: (n_eps, labellings)}``.
+
+    Traced, :func:`uc_hacker_error` skips its concrete check for a hacker whose class means
+    coincide (LDA has no direction; eagerly it returns the chance error 1/2) and yields NaN from
+    the 0/0 margin instead, so NaN is mapped back to 1/2 here. Those cases are exact ties of the
+    cluster means (the XOR labelling against class-keyed shifts, and of clean data), so this
+    matches the eager results value for value.
+    """
     from unlearnlab.unlearning import (
-        balanced_labelings,
         uc_hacker_error,
         uc_perturbations,
         uc_world,
     )
 
     means, Sig = uc_world(cfg.uc_a, cfg.uc_sigma, cfg.uc_sigma_s)
-    g_p = np.asarray(np.asarray(means)[:, 0] > 0, int)
+    g_p = (means[:, 0] > 0).astype(int)
+    labs = np.asarray(labs)  # static: the labellings index the clusters
+
+    def err(deltas, p, lab):
+        v = uc_hacker_error(means, Sig, deltas, p, lab)
+        return jnp.where(jnp.isnan(v), 0.5, v)
+
+    out = {}
+    for kind in ("class", "cluster", "uc"):
+        for p in cfg.uc_ps:
+            per_eps = lambda e, kind=kind, p=p: jnp.stack(
+                [err(uc_perturbations(kind, e, means, g_p), p, lab) for lab in labs]
+            )
+            out[f"{kind}|{p:g}"] = jax.vmap(per_eps)(eps)
+    out["clean"] = jnp.stack([err(jnp.zeros_like(means), 0.0, lab) for lab in labs])
+    return out
+
+
+def _panel_d(cfg):
+    """Unlearnable Clusters: exact hacker clean error per kind, budget, protected fraction, labelling."""
+    from unlearnlab.unlearning import balanced_labelings
+
     labs = np.asarray(balanced_labelings(4))
     names = ["sign x1 (= protector's)", "XOR", "sign x2 (cross-cuts)"]
     eps = np.linspace(0.0, cfg.uc_eps_max, cfg.uc_n_eps)
-    err = {}
-    for kind in ("class", "cluster", "uc"):
-        for p in cfg.uc_ps:
-            err[f"{kind}|{p:g}"] = [
-                [
-                    float(
-                        uc_hacker_error(means, Sig, uc_perturbations(kind, e, means, g_p), p, lab)
-                    )
-                    for lab in labs
-                ]
-                for e in eps
-            ]
-    clean = [float(uc_hacker_error(means, Sig, jnp.zeros_like(means), 0.0, lab)) for lab in labs]
+    out = jax.device_get(_panel_d_arrays(eps, tuple(map(tuple, labs.tolist())), cfg))
+    clean = [float(x) for x in out.pop("clean")]
+    err = {k: [[float(x) for x in row] for row in v] for k, v in out.items()}
     return {
         "eps": eps,
         "labelings": names,
