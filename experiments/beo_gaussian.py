@@ -158,11 +158,9 @@ def _panel_bc(cfg):
 def _panel_d_arrays(eps, labs, cfg):
     """Hacker clean errors of panel (d), vmapped over budgets: ``{key: (n_eps, labellings)}``.
 
-    Traced, :func:`uc_hacker_error` skips its concrete check for a hacker whose class means
-    coincide (LDA has no direction; eagerly it returns the chance error 1/2) and yields NaN from
-    the 0/0 margin instead, so NaN is mapped back to 1/2 here. Those cases are exact ties of the
-    cluster means (the XOR labelling against class-keyed shifts, and of clean data), so this
-    matches the eager results value for value.
+    A hacker whose class means coincide (the XOR labelling against class-keyed shifts, and of
+    clean data) has no LDA direction: :func:`uc_hacker_error` returns the chance error 1/2, traced
+    or not.
     """
     from unlearnlab.unlearning import (
         uc_hacker_error,
@@ -175,8 +173,7 @@ def _panel_d_arrays(eps, labs, cfg):
     labs = np.asarray(labs)  # static: the labellings index the clusters
 
     def err(deltas, p, lab):
-        v = uc_hacker_error(means, Sig, deltas, p, lab)
-        return jnp.where(jnp.isnan(v), 0.5, v)
+        return uc_hacker_error(means, Sig, deltas, p, lab)
 
     out = {}
     for kind in ("class", "cluster", "uc"):

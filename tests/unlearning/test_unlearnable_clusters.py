@@ -100,6 +100,20 @@ def test_jit_equals_eager():
     assert abs(float(a) - float(b)) <= 1e-14
 
 
+def test_no_lda_direction_gives_chance_error_under_jit_and_vmap():
+    """Exact: when the hacker's class means coincide (XOR labelling of clean data, p = 0) there is
+    no LDA direction and the error is 1/2, eagerly and traced (before, jit gave NaN from 0/0)."""
+    d = uc_perturbations("class", 1.0, MEANS, G_P)
+    f = jax.jit(lambda dd, p: uc_hacker_error(MEANS, SIGMA, dd, p, XOR))
+    assert float(uc_hacker_error(MEANS, SIGMA, d, 0.0, XOR)) == 0.5
+    assert float(f(d, 0.0)) == 0.5
+    ps = jnp.asarray([0.0, 0.5, 1.0])
+    got = jax.vmap(lambda p: f(d, p))(ps)
+    want = [float(uc_hacker_error(MEANS, SIGMA, d, float(p), XOR)) for p in ps]
+    np.testing.assert_allclose(got, want, rtol=1e-12)
+    assert np.all(np.isfinite(np.asarray(got)))
+
+
 def test_validation():
     """ValueError names the argument."""
     with pytest.raises(ValueError, match="`kind`"):

@@ -582,12 +582,18 @@ def uc_hacker_error(means, Sigma, deltas, p, labels):
         S.append((R * wts[:, None]).T @ R)
     Sp = Sigma + 0.5 * (S[0] + S[1])
     w, b = lda_population_fit(m[0], m[1], 0.5 * (Sp + Sp.T), 0.5)
-    if not is_traced(w) and float(jnp.linalg.norm(w)) <= 1e-12 * (1.0 + float(jnp.abs(b))):
-        return jnp.asarray(0.5)  # equal class means: no linear rule, chance error
+    # equal class means: no linear rule, chance error 1/2. Decided with jnp.where so that traced
+    # calls (jit/vmap) give 1/2 too, not the 0/0 margin; the placeholder direction only keeps the
+    # branch that is not taken finite.
+    tie = jnp.linalg.norm(w) <= 1e-12 * (1.0 + jnp.abs(b))
+    if not is_traced(tie) and bool(tie):
+        return jnp.asarray(0.5)
+    w_safe = jnp.where(tie, jnp.ones_like(w), w)
     errs = [
-        linear_clean_error(w, b, means[i0], means[i1], Sigma, 0.5) for i0, i1 in zip(idx[0], idx[1])
+        linear_clean_error(w_safe, b, means[i0], means[i1], Sigma, 0.5)
+        for i0, i1 in zip(idx[0], idx[1])
     ]
-    return jnp.mean(jnp.stack(errs))
+    return jnp.where(tie, 0.5, jnp.mean(jnp.stack(errs)))
 
 
 def balanced_labelings(K: int = 4):
