@@ -46,8 +46,11 @@ test: $(STAMP)
 test-all: $(STAMP)
 	$(PY) -m pytest -n $(WORKERS) -q -m ''
 
+# netcal (binned-ECE peer): installed without its dependencies (pyro, gpytorch, tensorboard), which
+# its metrics do not import; they need NumPy, SciPy and torch from the bench extra
 bench: $(STAMP)
 	$(PY) -m pip install --quiet -e '.[bench]'
+	$(PY) -m pip install --quiet --no-deps 'netcal==1.4.0'
 	$(PY) -m benchmarks
 
 bench-quick: $(STAMP)

@@ -143,6 +143,7 @@ def run(quick: bool = False) -> list[dict]:
         )
     )
     rows.extend(_smooth_ece_vs_relplot(quick))
+    rows.extend(_ece_vs_netcal(quick))
     rows.extend(_hloss_vs_torch(quick))
     if not quick:
         rows.extend(_fit_hcal_wall())
@@ -214,6 +215,39 @@ def _smooth_ece_vs_relplot(quick: bool) -> list[dict]:
         )
     )
     return rows
+
+
+def _ece_vs_netcal(quick: bool) -> list[dict]:
+    """Binned top-label ECE (15 equal-width bins) as a user calls it, eagerly, against netcal's
+    ``ECE(bins=15).measure`` on real CIFAR-100 predictions; both values against the NumPy
+    ``bincount`` oracle in the notes. netcal is installed without its dependencies (``make bench``:
+    its metrics need only NumPy, SciPy and torch, which the ``bench`` extra has)."""
+    try:
+        from netcal.metrics import ECE
+    except ModuleNotFoundError:
+        return []
+    from unlearnlab.datasets import load_predictions
+
+    probs, labels = load_predictions("wrn16-4-cifar100")
+    n = 2000 if quick else 10_000
+    p, y = np.asarray(probs[:n], np.float64), np.asarray(labels[:n])
+    rep = 3 if quick else 7
+    ours = time_call(lambda a, b: cal.ece(a, b), p, y, repeats=rep)
+    metric = ECE(bins=15)
+    r, rc, ref_val = ref_time(lambda a, b: metric.measure(a, b), p, y, repeats=rep)
+    return [
+        _row(
+            "ece vs netcal",
+            f"15 equal-width bins, {n} CIFAR-100 predictions, eager call",
+            ours,
+            r,
+            rc,
+            "netcal ECE(bins=15).measure",
+            1.0,
+            f"value lab {float(ours['out']):.6f} vs netcal {float(ref_val):.6f}; NumPy bincount "
+            f"oracle {_np_ece(p, y):.6f}",
+        )
+    ]
 
 
 def _fit_hcal_wall() -> list[dict]:

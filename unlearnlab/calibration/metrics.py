@@ -153,11 +153,24 @@ def binned_ece(conf, correct, *, n_bins: int = 15, scheme: str = "equal_width", 
         n_bins = V.check_int("n_bins", n_bins, min_value=1)
         V.check_choice("scheme", scheme, ("equal_width", "equal_mass"))
         check_int("p", p, min_value=1)
+    return _binned_ece(conf, correct, n_bins, scheme, p)
+
+
+# the metric cores are jitted once per (shape, bins, scheme): an eager call (the usual way a metric is
+# called) then runs one compiled program instead of a dozen op-by-op dispatches
+@partial(jax.jit, static_argnames=("n_bins", "scheme", "p"))
+def _binned_ece(conf, correct, n_bins, scheme, p):
     idx = bin_index(conf, n_bins=n_bins, scheme=scheme)
     cnt, s_conf, s_acc = _bin_sums(conf, correct, idx, n_bins)
     gap = jnp.abs(s_acc - s_conf) / jnp.maximum(cnt, 1.0)
     val = jnp.sum(cnt / conf.shape[0] * gap**p)
     return val if p == 1 else val ** (1.0 / p)
+
+
+@partial(jax.jit, static_argnames=("n_bins", "scheme"))
+def _top_label_ece(probs, labels, n_bins, scheme):
+    conf, correct = top_label(probs, labels)
+    return _binned_ece(conf, correct, n_bins, scheme, 1)
 
 
 def ece(probs, labels, n_bins: int = 15, scheme: str = "equal_width"):
@@ -176,8 +189,7 @@ def ece(probs, labels, n_bins: int = 15, scheme: str = "equal_width"):
         V.check_probs_labels(probs, labels)
         n_bins = V.check_int("n_bins", n_bins, min_value=1)
         V.check_choice("scheme", scheme, ("equal_width", "equal_mass"))
-    conf, correct = top_label(probs, labels)
-    return binned_ece(conf, correct, n_bins=n_bins, scheme=scheme)
+    return _top_label_ece(probs, labels, n_bins, scheme)
 
 
 def classwise_ece(

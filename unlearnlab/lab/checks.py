@@ -71,7 +71,9 @@ def check_finite(name: str, x):
     if is_traced(x):
         return x
     arr = _as_np(x)
-    if arr.dtype.kind in "fc" and not np.all(np.isfinite(arr)):
+    # fast path: a finite sum means every entry is finite (NaN and inf propagate); a sum that
+    # overflows falls through to the exact element-wise check
+    if arr.dtype.kind in "fc" and not np.isfinite(np.sum(arr)) and not np.all(np.isfinite(arr)):
         n_bad = int(np.size(arr) - np.count_nonzero(np.isfinite(arr)))
         raise ValueError(f"`{name}` must be finite; it holds {n_bad} NaN/inf value(s).")
     return x
@@ -118,7 +120,19 @@ def check_in_range(name: str, v, lo=None, hi=None, *, lo_open=False, hi_open=Fal
     """Require every entry of ``v`` to lie in the interval given by ``lo``/``hi`` (closed by default)."""
     if is_traced(v):
         return v
-    arr = _as_np(v).astype(float)
+    arr = _as_np(v)
+    if arr.size and arr.dtype.kind in "biuf":
+        # fast path (two passes, no temporaries): NaN propagates into min/max, and bounds that hold
+        # for the extremes hold for every entry; any failure is diagnosed by the exact code below
+        mn, mx = float(np.min(arr)), float(np.max(arr))
+        if (
+            np.isfinite(mn)
+            and np.isfinite(mx)
+            and (lo is None or (mn > lo if lo_open else mn >= lo))
+            and (hi is None or (mx < hi if hi_open else mx <= hi))
+        ):
+            return v
+    arr = arr.astype(float)
     check_finite(name, arr)
     ok = np.ones(arr.shape, bool)
     if lo is not None:
