@@ -102,12 +102,14 @@ def test_not_worse_above_20d():
 
 @pytest.mark.claim("semisup_dro.shift_floor")
 def test_shift_floor():
-    """PCA-sign with alpha = 0.5, v orthogonal to mu_0, n_unlab = 1e4, n_lab = 20, d = 50, 64 seeds:
+    """PCA-sign with alpha = 0.5, v orthogonal to mu_0, n_unlab = 1e4, n_lab = 20, d = 50, 16 seeds:
     mean excess within 0.015 of the population floor Phi(-cos phi) - Phi(-1),
     cos phi = 1/sqrt(1 + alpha^2) (floor 0.0269); and below the alpha = 0.5 excess at alpha = 0.
 
-    Measured 0.02757 (seed SE 0.00017) against the floor 0.02689; alpha = 0 gives 0.0012. The
-    0.015 tolerance is > 80 SE away: false-failure rate < 1e-10. [reconstruction] property.
+    Measured 0.02781 (seed SE 0.00040) against the floor 0.02689; alpha = 0 gives 0.0013. The
+    0.015 tolerance is > 35 SE away: false-failure rate < 1e-10. (64 seeds until issue 26: SE
+    0.00017, a margin of 80 SE that bought no strength, at 4x the run time.) [reconstruction]
+    property.
     """
     d, n_lab, n_unlab, alpha = 50, 20, 10_000, 0.5
 
@@ -119,7 +121,7 @@ def test_shift_floor():
         Xu = sample_unlabeled(k_u, n_unlab, mu1, s1)
         return risk_linear_iso(fit_pca_sign(Xl, yl, Xu), mu0, 1.0) - BAYES
 
-    keys = jax.random.split(jax.random.key(7), 64)
+    keys = jax.random.split(jax.random.key(7), 16)
     f = jax.jit(jax.vmap(one, in_axes=(0, None)))
     ex_shift = np.asarray(f(keys, alpha))
     ex_0 = np.asarray(f(keys, 0.0))
