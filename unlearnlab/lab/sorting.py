@@ -24,8 +24,9 @@ SORTS = ("auto", "xla", "host")
 def numpy_stable_argsort(a):
     """NumPy argsort equal to a stable sort (ties in index order), faster than ``kind="stable"``.
 
-    NumPy's SIMD quicksort first; only if the sorted values have ties, one int64 sort of
-    ``run_id * n + index`` puts each run of equal values back in index order.
+    NumPy's SIMD quicksort first; only if the sorted values have ties, the positions inside runs of
+    equal values (usually few) are put back in index order by one small ``lexsort`` of those
+    positions alone (the whole array is never sorted twice).
 
     Args:
       a: ``(n,)`` array.
@@ -43,10 +44,13 @@ def numpy_stable_argsort(a):
     s = a[idx]
     tie = s[1:] == s[:-1]
     if tie.any():
+        in_run = np.zeros(a.size, bool)
+        in_run[1:] |= tie
+        in_run[:-1] |= tie
+        pos = np.flatnonzero(in_run)  # positions inside runs of equal values, runs contiguous
         run = np.concatenate([np.zeros(1, np.int64), np.cumsum(~tie, dtype=np.int64)])
-        key = run * a.size + idx
-        key.sort()
-        idx = key % a.size
+        sub = idx[pos]
+        idx[pos] = sub[np.lexsort((sub, run[pos]))]  # each run's indices in increasing order
     return idx.astype(np.int32)
 
 
