@@ -31,6 +31,7 @@ from unlearnlab.unlearning import (
     buffer_features,
     buffer_init,
     gradient_ascent_unlearn,
+    loss_threshold_mia,
     retrain_flops,
     ridge_retrain,
 )
@@ -287,21 +288,6 @@ def timing_panel(cfg: Config, progress: bool):
 # ----------------------------------------------------------------------------- compute
 
 
-def _loss_threshold_auc_host(loss_members: np.ndarray, loss_nonmembers: np.ndarray) -> float:
-    """The AUC of :func:`~unlearnlab.unlearning.loss_threshold_mia` computed in NumPy.
-
-    The same Mann-Whitney count as ``unlearnlab.unlearning.audit.auc_with_se`` (scores = negated
-    losses, ties count half; integer counts, so the value is identical). On host because the
-    member and non-member sets change size with every request: through ``jnp`` each new pair of
-    sizes compiled about ten single-op programs.
-    """
-    pos, neg = -np.asarray(loss_members), np.sort(-np.asarray(loss_nonmembers))
-    below = np.searchsorted(neg, pos, side="left")
-    not_above = np.searchsorted(neg, pos, side="right")
-    wins = np.sum(below) + 0.5 * np.sum(not_above - below)
-    return float(wins / (pos.shape[0] * neg.shape[0]))
-
-
 def mia_auc(per, tag):
     """Loss-threshold MIA AUC per request for one seed.
 
@@ -315,12 +301,10 @@ def mia_auc(per, tag):
         if not members.any():
             aucs.append(float("nan"))
             continue
-        aucs.append(
-            _loss_threshold_auc_host(
-                per[f"loss_train_{tag}"][r][members],
-                per[f"loss_test_{tag}"][r][per["test_alive"][r]],
-            )
+        auc, _ = loss_threshold_mia(
+            per[f"loss_train_{tag}"][r][members], per[f"loss_test_{tag}"][r][per["test_alive"][r]]
         )
+        aucs.append(float(auc))
     return np.asarray(aucs)
 
 
