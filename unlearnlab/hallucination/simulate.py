@@ -148,10 +148,22 @@ def simulate_world(
     """
     m, n, h_over_f, b = _validate(m, n, h_over_f, delta, kind, partition, b, eps, c_smooth)
     checks.check_probability("lam", lam)
+    config = (m, n, h_over_f, delta, kind, d, c_smooth, partition, b, eps)
+    if all(v is None or isinstance(v, (int, float)) for v in (delta, d, eps)):
+        # one compiled program per configuration (run op by op, a world is ~100 small programs)
+        return _simulate_world_jit(key, alpha, lam, config)
+    return _simulate_world(key, alpha, lam, config)
+
+
+def _simulate_world(key, alpha, lam, config):
+    m, n, h_over_f, delta, kind, d, c_smooth, partition, b, eps = config
     p, counts, n_h, s, base = _world(key, m, n, alpha, h_over_f, delta, kind, d)
     lm = mixture_lm(good_turing_lm(counts, c_smooth), mle_lm(counts), lam)
     terms = _model_terms(lm, p, counts, n_h, s, n, delta, base["MF"], base["MM"], partition, b, eps)
     return {**base, **terms}
+
+
+_simulate_world_jit = jax.jit(_simulate_world, static_argnums=3)
 
 
 def simulate(

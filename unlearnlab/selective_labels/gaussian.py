@@ -12,6 +12,8 @@ own statements (the paper's precision theorem could not be read; see theory/doma
 
 from __future__ import annotations
 
+from functools import partial
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -244,11 +246,18 @@ def laplace_constrained_sd(
     M = np.shape(X)[1]
     check_nonnegative("w_prev", w_prev)
     mask = check_mask(expertise_mask, M)
-    return _laplace(theta_mode, X, T, Y, w_prev, mask, alpha, n_nodes)
+    zero = M + np.flatnonzero(~np.asarray(mask))
+    keep = np.setdiff1d(np.arange(2 * M + 1), zero)
+    # one compiled program (the Hessian alone is hundreds of primitives when run op by op)
+    return _laplace(
+        theta_mode, X, T, Y, w_prev, alpha, n_nodes, tuple(map(int, zero)), tuple(map(int, keep))
+    )
 
 
-def _laplace(theta_mode, X, T, Y, w_prev, mask, alpha, n_nodes):
+@partial(jax.jit, static_argnums=(6, 7, 8))
+def _laplace(theta_mode, X, T, Y, w_prev, alpha, n_nodes, zero, keep):
     M = X.shape[1]
+    zero, keep = np.asarray(zero, dtype=int), np.asarray(keep, dtype=int)
     f = lambda th: log_posterior_flat(th, X, T, Y, alpha, n_nodes)  # noqa: E731
     H = jax.hessian(f)(theta_mode)
     g = jax.grad(f)(theta_mode)
@@ -256,8 +265,6 @@ def _laplace(theta_mode, X, T, Y, w_prev, mask, alpha, n_nodes):
     a = jax.grad(lambda th: _prevalence(th[:M], th[2 * M], X, n_nodes))(theta_mode)
     cov0 = jnp.linalg.inv(Lam)
     covp = jnp.linalg.inv(Lam + 2 * w_prev * jnp.outer(a, a))
-    zero = M + np.flatnonzero(~mask)
-    keep = np.setdiff1d(np.arange(2 * M + 1), zero)
 
     def cond(cov):  # Schur complement; equals inv of the precision's kept block
         S12 = cov[np.ix_(keep, zero)]

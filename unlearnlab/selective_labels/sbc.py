@@ -145,8 +145,37 @@ def sbc_replicate(
     thin = check_int("thin", thin, min_value=1)
     max_tree_depth = check_int("max_tree_depth", max_tree_depth, min_value=1)
     mask = _mask_or_none(expertise_mask, M)
+    if params is not None:
+        if not isinstance(params, dict) or not {"beta_Y", "beta_D", "sigma"} <= set(params):
+            raise ValueError("`params` must be a dict with 'beta_Y', 'beta_D' and 'sigma'.")
+        for k, shape in (("beta_Y", (M,)), ("beta_D", (M,)), ("sigma", ())):
+            check_array(f"params['{k}']", params[k])
+            if np.shape(params[k]) != shape:
+                raise ValueError(
+                    f"`params['{k}']` must have shape {shape}; got {np.shape(params[k])}."
+                )
+        params = {k: jnp.asarray(params[k]) for k in ("beta_Y", "beta_D", "sigma")}
+    config = (
+        N,
+        M,
+        None if mask is None else tuple(bool(v) for v in np.asarray(mask)),
+        float(known_alpha),
+        n_nodes,
+        num_warmup,
+        num_samples,
+        thin,
+        max_tree_depth,
+    )
+    # one compiled program per configuration (run op by op, the set-up alone is ~100 programs)
+    return _sbc_replicate(key, params, config)
+
+
+@functools.partial(jax.jit, static_argnums=2)
+def _sbc_replicate(key, params, config):
+    N, M, mask, known_alpha, n_nodes, num_warmup, num_samples, thin, max_tree_depth = config
+    mask = None if mask is None else np.asarray(mask, bool)
     model = functools.partial(
-        numpyro_model, expertise_mask=mask, known_alpha=float(known_alpha), n_nodes=n_nodes
+        numpyro_model, expertise_mask=mask, known_alpha=known_alpha, n_nodes=n_nodes
     )
     k_prior, k_data, k_nuts = jax.random.split(key, 3)
     # the prior sites do not depend on the data: a valid placeholder dataset (nobody tested)
@@ -157,16 +186,7 @@ def sbc_replicate(
         )
         beta_Y, beta_D, sigma = prior["beta_Y"][0], prior["beta_D"][0], prior["sigma"][0]
     else:
-        if not isinstance(params, dict) or not {"beta_Y", "beta_D", "sigma"} <= set(params):
-            raise ValueError("`params` must be a dict with 'beta_Y', 'beta_D' and 'sigma'.")
-        beta_Y, beta_D = jnp.asarray(params["beta_Y"]), jnp.asarray(params["beta_D"])
-        sigma = jnp.asarray(params["sigma"])
-        for k, shape in (("beta_Y", (M,)), ("beta_D", (M,)), ("sigma", ())):
-            check_array(f"params['{k}']", params[k])
-            if np.shape(params[k]) != shape:
-                raise ValueError(
-                    f"`params['{k}']` must have shape {shape}; got {np.shape(params[k])}."
-                )
+        beta_Y, beta_D, sigma = params["beta_Y"], params["beta_D"], params["sigma"]
     data = simulate_selective_labels(k_data, N, M, beta_Y, beta_D, known_alpha, sigma)
     samples, extra = nuts_draws(
         k_nuts,
