@@ -19,6 +19,8 @@ References:
 
 from __future__ import annotations
 
+from functools import partial
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -572,6 +574,12 @@ def fit_matrix_scaling(logits, labels, *, iters: int = 100):
     if not is_traced(logits):
         V.check_logits_labels(logits, labels)
         check_int("iters", iters, min_value=1)
+    return _fit_matrix_scaling(logits, labels, iters)
+
+
+# the initial map and the L-BFGS scan as one compiled program per (shape, iters)
+@partial(jax.jit, static_argnums=2)
+def _fit_matrix_scaling(logits, labels, iters):
     c = logits.shape[1]
     init = (jnp.eye(c, dtype=logits.dtype), jnp.zeros(c, logits.dtype))
     return _lbfgs_nll(init, apply_matrix_scaling, logits, labels, iters)

@@ -274,6 +274,12 @@ def hcal_loss(
         if weighting not in WEIGHTINGS:
             raise ValueError(f"`weighting` must be one of {WEIGHTINGS}; got {weighting!r}.")
         _check_sort(sort)
+    return _hcal_loss(probs, labels, eps, window, n_groups, weighting, leave_one_class_out, sort)
+
+
+# one compiled program per (shape, configuration): op by op the loss ran ~60 small programs
+@partial(jax.jit, static_argnums=(3, 4, 5, 6, 7))
+def _hcal_loss(probs, labels, eps, window, n_groups, weighting, leave_one_class_out, sort):
     p_sorted, r, row_label = _sorted_residuals(probs, labels, sort)
     rd, ps = jax.lax.stop_gradient(r), jax.lax.stop_gradient(p_sorted)
     if not leave_one_class_out:

@@ -444,5 +444,12 @@ def apply_mono_mlp(params, logits):
       (N, C) log-probabilities.
     """
     _check_logits(logits, params)
+    return _apply_mono_mlp(params, logits)
+
+
+# one compiled program per (shapes, hidden widths): op by op the MLP, quadrature and interpolation
+# ran ~50 small programs (inside, params and logits are traced, so the finiteness checks are skipped)
+@jax.jit
+def _apply_mono_mlp(params, logits):
     ell = jax.nn.log_softmax(logits, axis=-1)
     return jax.nn.log_softmax(mono_mlp_phi(params, ell), axis=-1)

@@ -276,6 +276,12 @@ def debiased_ece_l1(
         n_bins = V.check_int("n_bins", n_bins, min_value=1)
         V.check_choice("scheme", scheme, ("equal_width", "equal_mass"))
         check_int("resamples", resamples, min_value=1)
+    return _debiased_ece_l1(key, conf, correct, n_bins, scheme, resamples)
+
+
+# one compiled program per (shape, bins, scheme, resamples) instead of ~35 op-by-op dispatches
+@partial(jax.jit, static_argnames=("n_bins", "scheme", "resamples"))
+def _debiased_ece_l1(key, conf, correct, n_bins, scheme, resamples):
     idx = bin_index(conf, n_bins=n_bins, scheme=scheme)
     cnt, s_conf, s_acc = _bin_sums(conf, correct, idx, n_bins)
     safe = jnp.maximum(cnt, 1.0)
@@ -402,6 +408,12 @@ def smooth_reliability(conf, correct, sigma, *, mesh: int = 200):
         V.check_conf_correct(conf, correct)
         check_positive("sigma", sigma)
         check_int("mesh", mesh, min_value=2)
+    return _smooth_reliability(conf, correct, sigma, int(mesh))
+
+
+# the kernel matrix and both smoothings as one compiled program per (shape, mesh)
+@partial(jax.jit, static_argnames=("mesh",))
+def _smooth_reliability(conf, correct, sigma, mesh):
     t = jnp.linspace(0.0, 1.0, mesh, dtype=conf.dtype)
     K = _reflected_kernel(t, t, sigma)
     n = conf.shape[0]

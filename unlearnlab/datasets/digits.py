@@ -16,6 +16,8 @@ References:
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from unlearnlab.lab.checks import check_in_range, check_int, check_positive
@@ -122,51 +124,22 @@ def digits_feature_pools(
         raise ValueError(f"`normalize` must be a bool; got {normalize!r}.")
     import jax
     import jax.numpy as jnp
-    import optax
-    from flax import nnx
 
     from unlearnlab.fewshot import pool_by_class
 
     x, y = _sklearn_digits()
     x = x / 16.0
     base = np.isin(y, BASE_CLASSES)
-    xb = jnp.asarray(x[base], jnp.float32)
-    yb = jnp.asarray(y[base])
-
-    class MLP(nnx.Module):
-        def __init__(self, rngs):
-            self.l1 = nnx.Linear(64, hidden, rngs=rngs)
-            self.l2 = nnx.Linear(hidden, feat_dim, rngs=rngs)
-            self.head = nnx.Linear(feat_dim, len(BASE_CLASSES), rngs=rngs)
-
-        def features(self, v):
-            return jax.nn.relu(self.l2(jax.nn.relu(self.l1(v))))
-
-        def __call__(self, v):
-            return self.head(self.features(v))
-
-    model = MLP(nnx.Rngs(seed))
-    graphdef, params = nnx.split(model, nnx.Param)
-    tx = optax.adam(lr)
-
-    def loss_fn(p):
-        logits = nnx.merge(graphdef, p)(xb)
-        return optax.softmax_cross_entropy_with_integer_labels(logits, yb).mean()
-
-    def step(carry, _):
-        p, o = carry
-        g = jax.grad(loss_fn)(p)
-        upd, o = tx.update(g, o, p)
-        return (optax.apply_updates(p, upd), o), None
-
-    (params, _), _ = jax.jit(lambda p: jax.lax.scan(step, (p, tx.init(p)), None, length=steps))(
-        params
-    )
-    model = nnx.merge(graphdef, params)
-    train_acc = float(jnp.mean(jnp.argmax(model(xb), -1) == yb))
-
     novel = np.isin(y, NOVEL_CLASSES)
-    feats = np.asarray(model.features(jnp.asarray(x[novel], jnp.float32)), np.float64)
+    train = _feature_program(steps, float(lr), hidden, feat_dim)
+    acc, feats = train(
+        jax.random.key(seed),
+        jnp.asarray(x[base], jnp.float32),
+        jnp.asarray(y[base]),
+        jnp.asarray(x[novel], jnp.float32),
+    )
+    train_acc = float(acc)
+    feats = np.asarray(feats, np.float64)
     if normalize:
         feats = feats / np.maximum(np.linalg.norm(feats, axis=1, keepdims=True), 1e-12)
     yn = y[novel]
@@ -181,3 +154,49 @@ def digits_feature_pools(
     pool_val = pool_by_class(feats[val_idx], yn[val_idx])
     pool_test = pool_by_class(feats[test_idx], yn[test_idx])
     return pool_val, pool_test, {"base_train_accuracy": train_acc, "steps": steps}
+
+
+# Initialisation, training, the base-class accuracy and the novel-class features as one compiled
+# program per configuration, reused across calls and seeds (the network was initialised op by op and
+# its training program recompiled at every call, ~30 programs per call).
+@functools.cache
+def _feature_program(steps: int, lr: float, hidden: int, feat_dim: int):
+    import jax
+    import jax.numpy as jnp
+    import optax
+    from flax import nnx
+
+    class MLP(nnx.Module):
+        def __init__(self, rngs):
+            self.l1 = nnx.Linear(64, hidden, rngs=rngs)
+            self.l2 = nnx.Linear(hidden, feat_dim, rngs=rngs)
+            self.head = nnx.Linear(feat_dim, len(BASE_CLASSES), rngs=rngs)
+
+        def features(self, v):
+            return jax.nn.relu(self.l2(jax.nn.relu(self.l1(v))))
+
+        def __call__(self, v):
+            return self.head(self.features(v))
+
+    tx = optax.adam(lr)
+
+    @jax.jit
+    def train(key, xb, yb, xn):
+        graphdef, params = nnx.split(MLP(nnx.Rngs(key)), nnx.Param)
+
+        def loss_fn(p):
+            logits = nnx.merge(graphdef, p)(xb)
+            return optax.softmax_cross_entropy_with_integer_labels(logits, yb).mean()
+
+        def step(carry, _):
+            p, o = carry
+            g = jax.grad(loss_fn)(p)
+            upd, o = tx.update(g, o, p)
+            return (optax.apply_updates(p, upd), o), None
+
+        (params, _), _ = jax.lax.scan(step, (params, tx.init(params)), None, length=steps)
+        model = nnx.merge(graphdef, params)
+        acc = jnp.mean(jnp.argmax(model(xb), -1) == yb)
+        return acc, model.features(xn)
+
+    return train

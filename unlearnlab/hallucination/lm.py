@@ -14,8 +14,10 @@ References:
 
 from __future__ import annotations
 
+from functools import partial
 from typing import NamedTuple
 
+import jax
 import jax.numpy as jnp
 
 from unlearnlab.lab import checks
@@ -61,7 +63,13 @@ def good_turing_lm(counts, c_smooth: int = 5) -> FactLM:
     """
     check_counts("counts", counts)
     c_smooth = checks.check_int("c_smooth", c_smooth, min_value=1)
-    counts = jnp.asarray(counts).astype(jnp.int32)
+    return _good_turing_lm(jnp.asarray(counts), c_smooth)
+
+
+# one compiled program per (shape, c_smooth) instead of ~35 op-by-op dispatches
+@partial(jax.jit, static_argnums=1)
+def _good_turing_lm(counts, c_smooth):
+    counts = counts.astype(jnp.int32)
     n = jnp.sum(counts)
     nc = jnp.bincount(jnp.minimum(counts, c_smooth + 1), length=c_smooth + 2)
     c_idx = jnp.minimum(counts, c_smooth)

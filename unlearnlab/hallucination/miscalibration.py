@@ -29,6 +29,8 @@ References:
 
 from __future__ import annotations
 
+from functools import partial
+
 import jax
 import jax.numpy as jnp
 
@@ -135,6 +137,15 @@ def miscalibration(
         if eps is None:
             raise ValueError("`eps` (in (0, 1)) is required for partition='geometric'.")
         checks.check_probability("eps", eps, open_interval=True)
+    args = (g_obs, g_unseen_total, p, counts, n_hallucinations, eps)
+    args = tuple(jnp.asarray(a) if isinstance(a, (list, tuple)) else a for a in args)
+    return _miscalibration(*args, partition, b)
+
+
+# one compiled program per (shapes, partition, b): op by op the atoms, bin keys and the two
+# segment sums ran ~40 small programs
+@partial(jax.jit, static_argnums=(6, 7))
+def _miscalibration(g_obs, g_unseen_total, p, counts, n_hallucinations, eps, partition, b):
     sizes, vals, pmass = _atoms(g_obs, g_unseen_total, p, counts, n_hallucinations)
     keys = _bin_keys(sizes, vals, partition, b, eps)
     ids, _, _ = _dense_ids(keys)

@@ -257,6 +257,12 @@ def log_mixture(K, n, log_prior, p) -> jax.Array:
     """
     _check_groups(log_prior, p)
     _check_K(K, n)
+    return _log_mixture(K, n, log_prior, p)
+
+
+# the joint and its logsumexp as one compiled program (the eager logsumexp was ~10 programs)
+@jax.jit
+def _log_mixture(K, n, log_prior, p):
     return logsumexp(_log_joint(K, n, log_prior, p), axis=-1)
 
 
