@@ -30,6 +30,7 @@ from unlearnlab.hallucination.lm import (
 from unlearnlab.hallucination.miscalibration import PARTITIONS, miscalibration
 from unlearnlab.hallucination.world import (
     KINDS,
+    _check_distribution_args,
     sample_fact_distribution,
     sample_training_counts,
     upweight_counts,
@@ -148,6 +149,7 @@ def simulate_world(
     """
     m, n, h_over_f, b = _validate(m, n, h_over_f, delta, kind, partition, b, eps, c_smooth)
     checks.check_probability("lam", lam)
+    _check_distribution_args(m, kind, alpha, d)  # before the jit, where concrete values are checked
     config = (m, n, h_over_f, delta, kind, d, c_smooth, partition, b, eps)
     if all(v is None or isinstance(v, (int, float)) for v in (delta, d, eps)):
         # one compiled program per configuration (run op by op, a world is ~100 small programs)

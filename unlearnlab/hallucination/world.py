@@ -48,6 +48,23 @@ def _pareto(key, m, alpha):
     return jnp.exp(logw - jax.scipy.special.logsumexp(logw))
 
 
+def _check_distribution_args(m, kind, alpha, d) -> int:
+    """Validate the arguments of :func:`sample_fact_distribution` (concrete values only)."""
+    m = checks.check_int("m", m, min_value=1)
+    check_choice("kind", kind, KINDS)
+    checks.check_finite("alpha", alpha)
+    checks.check_finite("d", d)
+    if kind == "zipf":
+        checks.check_nonnegative("alpha", alpha)
+    elif kind == "pareto":
+        checks.check_positive("alpha", alpha)
+    else:
+        checks.check_in_range("d", d, 0.0, 1.0, hi_open=True)
+        if not (checks.is_traced(alpha) or checks.is_traced(d)) and not float(alpha) > -float(d):
+            raise ValueError(f"`alpha` must be > -d for Pitman-Yor; got alpha={alpha}, d={d}.")
+    return m
+
+
 def sample_fact_distribution(
     key, m: int, kind: str = "zipf", alpha=1.0, d=0.0, *, permute: bool = True
 ):
@@ -84,18 +101,7 @@ def sample_fact_distribution(
     Returns:
       float[m], non-negative, sums to 1.
     """
-    m = checks.check_int("m", m, min_value=1)
-    check_choice("kind", kind, KINDS)
-    checks.check_finite("alpha", alpha)
-    checks.check_finite("d", d)
-    if kind == "zipf":
-        checks.check_nonnegative("alpha", alpha)
-    elif kind == "pareto":
-        checks.check_positive("alpha", alpha)
-    else:
-        checks.check_in_range("d", d, 0.0, 1.0, hi_open=True)
-        if not (checks.is_traced(alpha) or checks.is_traced(d)) and not float(alpha) > -float(d):
-            raise ValueError(f"`alpha` must be > -d for Pitman-Yor; got alpha={alpha}, d={d}.")
+    m = _check_distribution_args(m, kind, alpha, d)
     k_perm, k_w = jax.random.split(key)
     if kind == "zipf":
         w = _zipf(m, alpha)
