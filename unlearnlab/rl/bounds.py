@@ -250,7 +250,14 @@ def o2o_coefficient(
     _check_common(mdp, pis, cov_off, eps, form, "max", reg, gap_tol)
     checks.check_positive("T", T)
     checks.check_int("n_iter", n_iter, min_value=1)
-    phis, Lams = policy_visitations(mdp, jnp.asarray(pis))
+    # one compiled program per (shape, form, n_iter) (op by op, ~60 programs around the solver)
+    return _o2o_coef_jit(
+        mdp, jnp.asarray(pis), jnp.asarray(cov_off), eps, T, form, reg, gap_tol, int(n_iter)
+    )
+
+
+def _o2o_coef(mdp, pis, cov_off, eps, T, form, reg, gap_tol, n_iter):
+    phis, Lams = _policy_visitations(mdp, pis)
     V = jnp.einsum("nhd,hd->n", phis, mdp.theta)
     X, den, mask, _, _ = _targets(phis, V, eps, form, gap_tol)
     n_exp = Lams.shape[0]
@@ -260,8 +267,11 @@ def o2o_coefficient(
             jnp.asarray(T, mdp.phi.dtype), C_h, off_h, X_h, den, mask, n_iter, reg, 1000.0, w0
         ),
         in_axes=(1, 1, 0),
-    )(X, Lams, jnp.asarray(cov_off))
+    )(X, Lams, cov_off)
     return T * jnp.stack([jnp.max(res.lower), jnp.max(res.upper)])
+
+
+_o2o_coef_jit = jax.jit(_o2o_coef, static_argnames=("form", "n_iter"))
 
 
 def bandit_lower_bound(

@@ -255,7 +255,7 @@ def ftpedel_step(
     """
     _validate_step_inputs(state, mdp, offline, pis, occ_all, eps, delta, consts, reward_noise)
     checks.check_positive("level_scale", level_scale)
-    return _ftpedel_step(
+    return _ftpedel_step_jit(
         key,
         state,
         mdp,
@@ -340,6 +340,11 @@ def _ftpedel_step(
     )
     info = FTPedelInfo(T, br, new_state.active, Vhat, ratio, run)
     return new_state, info
+
+
+# one compiled program per (shape, consts, reward_noise) for the public step (op by op, ~50 programs
+# around the budget solver); ftpedel_run traces the plain ``_ftpedel_step`` inside its scan
+_ftpedel_step_jit = jax.jit(_ftpedel_step, static_argnames=("consts", "reward_noise"))
 
 
 def _validate_run(

@@ -17,6 +17,7 @@ Exact identities and large counts need ``jax_enable_x64``; the library never ena
 from __future__ import annotations
 
 import itertools
+from functools import partial
 from typing import NamedTuple
 
 import jax
@@ -313,6 +314,12 @@ def behavior_counts(key, behavior_occ, n) -> jax.Array:
             raise ValueError(f"`behavior_occ` must be non-empty; got shape {occ.shape}.")
         checks.check_probability_vector("behavior_occ", occ.reshape(occ.shape[0], -1), atol=1e-6)
     validate_count("n", n)
+    # one compiled program per shape (op by op, a dozen programs)
+    return _behavior_counts(key, jnp.asarray(behavior_occ), n)
+
+
+@jax.jit
+def _behavior_counts(key, behavior_occ, n):
     H, S, A = behavior_occ.shape
     keys = jax.random.split(key, H)
     p = behavior_occ.reshape(H, -1)
@@ -386,6 +393,12 @@ def sample_step_data(key, mdp: LinearMDP, h, occ_h, T, reward_noise: str = "bern
     if not checks.is_traced(occ_h):
         checks.check_probability_vector("occ_h", np.asarray(occ_h).reshape(-1), atol=1e-6)
     validate_count("T", T)
+    # one compiled program per (shape, reward_noise); ``h`` is traced, so every step shares it
+    return _sample_step_data(key, mdp, h, jnp.asarray(occ_h), T, reward_noise)
+
+
+@partial(jax.jit, static_argnums=5)
+def _sample_step_data(key, mdp, h, occ_h, T, reward_noise):
     S, A = occ_h.shape
     P_h = jnp.einsum("sad,dt->sat", mdp.phi[h], mdp.mu[h])
     joint = jnp.clip(occ_h[:, :, None] * P_h, 0.0, None).reshape(-1)

@@ -34,6 +34,7 @@ References:
 from __future__ import annotations
 
 import dataclasses
+from functools import partial
 from typing import NamedTuple
 
 import jax
@@ -466,7 +467,12 @@ def pg_estimate(
     _check_est_args(mode, baseline, G, n_prompts)
     check_env(env)
     _check_theta(theta, np.shape(env.correct_mask)[-1])
-    theta = jnp.asarray(theta)
+    # one compiled program per configuration (run op by op, a call is ~50 programs)
+    return _pg_estimate(key, jnp.asarray(theta), env, int(G), mode, baseline, int(n_prompts))
+
+
+@partial(jax.jit, static_argnums=(3, 4, 5, 6))
+def _pg_estimate(key, theta, env, G, mode, baseline, n_prompts):
     a, R, rt, rho0, rho1 = _rollouts(key, theta, env, G, n_prompts)
     A = _advantages(_weights(mode, R, rt, rho0, rho1), baseline)
     return _grad(theta, a, A)
@@ -513,6 +519,11 @@ def _step(key, state: PGState, env: BanditEnv, cfg: PGConfig, mode=None):
     return new, info
 
 
+# one compiled program per step configuration (``cfg`` is static; run op by op, a step is ~50
+# programs); ``train`` traces the plain ``_step`` inside its scan
+_step_jit = jax.jit(_step, static_argnums=(3, 4))
+
+
 def pg_step(key, state: PGState, env: BanditEnv, cfg: PGConfig) -> tuple[PGState, PGInfo]:
     """One optax update from ``cfg.n_prompts x cfg.G`` noisy rollouts.
 
@@ -531,7 +542,7 @@ def pg_step(key, state: PGState, env: BanditEnv, cfg: PGConfig) -> tuple[PGState
     check_env(env)
     check_tree_finite("state", state)
     _check_theta(state.theta, np.shape(env.correct_mask)[-1], name="state.theta")
-    return _step(key, state, env, cfg)
+    return _step_jit(key, state, env, cfg)
 
 
 def train(key, theta0, env: BanditEnv, cfg: PGConfig) -> tuple[PGState, PGInfo]:
@@ -587,6 +598,12 @@ def train_modes(key, theta0, env: BanditEnv, cfg: PGConfig, modes=MODES):
             raise ValueError(f"`modes` entries must be in {MODES}; got {m!r}.")
     check_env(env)
     _check_theta(theta0, np.shape(env.correct_mask)[-1], name="theta0")
+    # one compiled program for the whole run (op by op, the set-up around the scans is ~70 programs)
+    return _train_modes(key, jnp.asarray(theta0), env, cfg, tuple(modes))
+
+
+@partial(jax.jit, static_argnums=(3, 4))
+def _train_modes(key, theta0, env, cfg, modes):
     idx = jnp.asarray([MODES.index(m) for m in modes])
     keys = jax.random.split(key, cfg.steps)
 

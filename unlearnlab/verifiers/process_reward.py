@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
+from functools import partial
 from typing import NamedTuple
 
 import jax
@@ -519,6 +520,11 @@ def _dpo_population_loss(logits_phi, logits_old, r_outcome, beta, kappa, idx):
     return -(p @ _log_sig_pair(d, P12) @ p)
 
 
+# one compiled program per shape for the public call (op by op it is ~20 programs); losses that are
+# differentiated or fitted trace the plain function
+_dpo_population_loss_jit = jax.jit(_dpo_population_loss)
+
+
 def dpo_population_loss(logits_phi, logits_old, r_outcome, beta, kappa, idx: TreeIndex):
     r"""Population trajectory-DPO loss under Bradley-Terry labels.
 
@@ -554,7 +560,7 @@ def dpo_population_loss(logits_phi, logits_old, r_outcome, beta, kappa, idx: Tre
     r = _check_leaf_vector("r_outcome", r_outcome, idx)
     check_positive("beta", beta)
     check_positive("kappa", kappa)
-    return _dpo_population_loss(lp, lo, r, beta, kappa, idx)
+    return _dpo_population_loss_jit(lp, lo, r, beta, kappa, idx)
 
 
 def _sample_pairs(key, logits_old, r_outcome, kappa, n_pairs, idx):
@@ -750,6 +756,7 @@ def pg_moments(logits, returns_to_go, idx: TreeIndex):
     return _pg_moments(logits, _check_rtg(returns_to_go, idx), idx)
 
 
+@partial(jax.jit, static_argnums=3)
 def _pg_mc_moments(key, logits, G, n_samples, idx):
     _, _, N, n_int = _dims(idx)
     leaves = _sample(key, logits, n_samples, idx)
@@ -789,7 +796,8 @@ def pg_mc_moments(key, logits, returns_to_go, n_samples: int, idx: TreeIndex):
     logits = _check_logits("logits", logits, idx)
     G = _check_rtg(returns_to_go, idx)
     n_samples = check_int("n_samples", n_samples, min_value=2)
-    return _pg_mc_moments(key, logits, G, n_samples, idx)
+    # one compiled program per (shape, n_samples) (op by op, ~30 programs)
+    return _pg_mc_moments(key, logits, G, int(n_samples), idx)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -932,6 +940,12 @@ def oprl_gradient(key, logits, prm_logits, r_outcome, idx: TreeIndex, cfg: OPRLC
     logits = _check_logits("logits", logits, idx)
     prm_logits = _check_logits("prm_logits", prm_logits, idx)
     r = _check_leaf_vector("r_outcome", r_outcome, idx)
+    # one compiled program per (shape, cfg) (op by op, ~40 programs)
+    return _oprl_gradient(key, logits, prm_logits, r, idx, cfg)
+
+
+@partial(jax.jit, static_argnums=5)
+def _oprl_gradient(key, logits, prm_logits, r, idx, cfg):
     leaves = _sample(key, logits, cfg.G, idx)
     return _group_grad(logits, leaves, prm_logits, r, cfg, idx)
 
@@ -997,6 +1011,11 @@ def _oprl_step(key, state: OPRLState, r_outcome, idx, cfg: OPRLConfig):
     return OPRLState(new_theta, phi, opt_state, prm_s, state.step + 1), info
 
 
+# one compiled program per (shape, cfg) for the public step (op by op, ~80 programs); oprl_train
+# traces the plain ``_oprl_step`` inside its scan
+_oprl_step_jit = jax.jit(_oprl_step, static_argnums=4)
+
+
 def _check_step_args(state, r_outcome, idx):
     _check_idx(idx)
     if not isinstance(state, OPRLState):
@@ -1033,7 +1052,7 @@ def oprl_step(key, state: OPRLState, r_outcome, idx: TreeIndex, cfg: OPRLConfig)
       arXiv:2509.19199 (alternating PRM / policy optimisation); ``theory/oprl_tree.md``, Sec. 5.
     """
     r = _check_step_args(state, r_outcome, idx)
-    return _oprl_step(key, state, r, idx, cfg)
+    return _oprl_step_jit(key, state, r, idx, cfg)
 
 
 def oprl_train(key, logits0, r_outcome, idx: TreeIndex, cfg: OPRLConfig):
