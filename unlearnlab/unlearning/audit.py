@@ -15,8 +15,11 @@ References:
 
 from __future__ import annotations
 
+from functools import partial
+
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jax.scipy.special import ndtr, ndtri
 
 from unlearnlab.lab.checks import (
@@ -151,6 +154,12 @@ def gaussian_optimal_roc(alpha, d_prime):
     check_probability("alpha", alpha)
     check_array("d_prime", d_prime)
     check_in_range("d_prime", d_prime, 0.0)
+    # one compiled program (ndtri alone is a few dozen primitives when run op by op)
+    return _gaussian_optimal_roc(alpha, d_prime)
+
+
+@jax.jit
+def _gaussian_optimal_roc(alpha, d_prime):
     return ndtr(ndtri(jnp.asarray(alpha)) + d_prime)
 
 
@@ -210,8 +219,16 @@ def binormal_lr_roc(mu_in, s_in, mu_out, s_out, n_thresh: int = 2001):
             )
     n_thresh = check_int("n_thresh", n_thresh, min_value=2)
     for name, v in (("s_in", s_in), ("s_out", s_out)):
-        if not is_traced(v) and bool(jnp.any(jnp.asarray(v) <= 0)):
+        # checked in NumPy: no compiled program, and a concrete value inside a caller's jit
+        # is not staged into a tracer
+        if not is_traced(v) and bool(np.any(np.asarray(v) <= 0)):
             raise ValueError(f"`{name}` must be > 0.")
+    # one compiled program per n_thresh (op by op the tail probabilities and quantiles are ~90)
+    return _binormal_lr_roc(mu_in, s_in, mu_out, s_out, n_thresh)
+
+
+@partial(jax.jit, static_argnums=4)
+def _binormal_lr_roc(mu_in, s_in, mu_out, s_out, n_thresh):
     a = 0.5 / s_out**2 - 0.5 / s_in**2
     b = mu_in / s_in**2 - mu_out / s_out**2
     c = 0.5 * mu_out**2 / s_out**2 - 0.5 * mu_in**2 / s_in**2 + jnp.log(s_out / s_in)
@@ -361,6 +378,12 @@ def klom(unl_margins, orc_margins, bins: int = 20, eps: float = 1e-5, clip: floa
     bins = check_int("bins", bins, min_value=1)
     check_positive("eps", eps)
     check_positive("clip", clip)
+    # one compiled program per bin count (the histograms are ~50 programs op by op)
+    return _klom(unl_margins, orc_margins, bins, eps, clip)
+
+
+@partial(jax.jit, static_argnums=2)
+def _klom(unl_margins, orc_margins, bins, eps, clip):
     return jax.vmap(lambda p, q: _klom_one(p, q, bins, eps, clip), in_axes=(1, 1))(
         unl_margins, orc_margins
     )
@@ -401,6 +424,12 @@ def klom_null_bias(
     bins = check_int("bins", bins, min_value=1)
     check_positive("eps", eps)
     check_positive("clip", clip)
+    # one compiled program per (bins, n_perm)
+    return _klom_null_bias(key, unl_margins, orc_margins, bins, n_perm, eps, clip)
+
+
+@partial(jax.jit, static_argnums=(3, 4))
+def _klom_null_bias(key, unl_margins, orc_margins, bins, n_perm, eps, clip):
     k = unl_margins.shape[0]
     pooled = jnp.concatenate([unl_margins, orc_margins], axis=0)
 
@@ -430,6 +459,12 @@ def klom_delta_bias(unl_margins, orc_margins, bins: int = 20, clip: float = 100.
     _check_margin_sets(unl_margins, orc_margins)
     bins = check_int("bins", bins, min_value=1)
     check_positive("clip", clip)
+    # one compiled program per bin count
+    return _klom_delta_bias(unl_margins, orc_margins, bins, clip)
+
+
+@partial(jax.jit, static_argnums=2)
+def _klom_delta_bias(unl_margins, orc_margins, bins, clip):
     k = unl_margins.shape[0]
 
     def occ(p, q):

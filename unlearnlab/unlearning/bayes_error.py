@@ -16,6 +16,8 @@ only for ``d <= 10``.
 
 from __future__ import annotations
 
+from functools import partial
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -305,11 +307,28 @@ def bayes_error_mc(key, sampler0, sampler1, logpdf0, logpdf1, n: int, pi1=0.5):
             raise ValueError(f"`{name}` must be callable; got {type(f).__name__}.")
     n = check_int("n", n, min_value=1)
     check_probability("pi1", pi1, open_interval=True)
+    # the user's samplers and log-densities run eagerly as before (they get concrete values and
+    # need not be traceable); the array work around them is three small compiled programs
+    y, k0, k1 = _mc_labels(key, pi1, n)
+    x = _mc_pick(y, sampler1(k1, n), sampler0(k0, n))
+    return _mc_error(y, x, logpdf1(x), logpdf0(x), pi1)
+
+
+@partial(jax.jit, static_argnums=2)
+def _mc_labels(key, pi1, n):
     ky, k0, k1 = jax.random.split(key, 3)
-    y = jax.random.bernoulli(ky, pi1, (n,))
-    x = jnp.where(y[:, None], sampler1(k1, n), sampler0(k0, n))
-    s1 = jnp.log(pi1) + logpdf1(x)
-    s0 = jnp.log(1 - pi1) + logpdf0(x)
+    return jax.random.bernoulli(ky, pi1, (n,)), k0, k1
+
+
+@jax.jit
+def _mc_pick(y, x1, x0):
+    return jnp.where(y[:, None], x1, x0)
+
+
+@jax.jit
+def _mc_error(y, x, lp1, lp0, pi1):
+    s1 = jnp.log(pi1) + lp1
+    s0 = jnp.log(1 - pi1) + lp0
     pred = s1 > s0
     return jnp.mean((pred != y).astype(x.dtype))
 
@@ -383,6 +402,12 @@ def kde_bayes_error(X, y, h):
         row of ``X``, or a non-positive ``h``.
     """
     _check_kde(X, y, h)
+    # one compiled program (op by op the leave-one-out map is ~30 programs)
+    return _kde_beta_jit(X, y, h)
+
+
+@jax.jit
+def _kde_beta_jit(X, y, h):
     return _kde_beta(jnp.asarray(X), jnp.asarray(y), h)
 
 
@@ -567,9 +592,17 @@ def uc_hacker_error(means, Sigma, deltas, p, labels):
     if tuple(np.shape(deltas)) != (K, D):
         raise ValueError(f"`deltas` must have shape ({K}, {D}); got {np.shape(deltas)}.")
     check_probability("p", p)
-    means, Sigma, deltas = (jnp.asarray(v, float) for v in (means, Sigma, deltas))
     lab = np.asarray(labels)
-    idx = [np.flatnonzero(lab == c) for c in (0, 1)]
+    idx = tuple(tuple(int(i) for i in np.flatnonzero(lab == c)) for c in (0, 1))
+    # one compiled program per labelling (op by op the mixture moments and LDA are ~50 programs);
+    # the labels are concrete (validated above), so the class index sets are static
+    return _uc_hacker_error(means, Sigma, deltas, p, idx)
+
+
+@partial(jax.jit, static_argnums=4)
+def _uc_hacker_error(means, Sigma, deltas, p, idx):
+    means, Sigma, deltas = (jnp.asarray(v, float) for v in (means, Sigma, deltas))
+    idx = [np.asarray(ix, dtype=int) for ix in idx]
     m, S = [], []
     for c in (0, 1):
         comp = jnp.concatenate([means[idx[c]], means[idx[c]] + deltas[idx[c]]])
@@ -582,12 +615,10 @@ def uc_hacker_error(means, Sigma, deltas, p, labels):
         S.append((R * wts[:, None]).T @ R)
     Sp = Sigma + 0.5 * (S[0] + S[1])
     w, b = lda_population_fit(m[0], m[1], 0.5 * (Sp + Sp.T), 0.5)
-    # equal class means: no linear rule, chance error 1/2. Decided with jnp.where so that traced
-    # calls (jit/vmap) give 1/2 too, not the 0/0 margin; the placeholder direction only keeps the
-    # branch that is not taken finite.
+    # equal class means: no linear rule, chance error 1/2. Decided with jnp.where (this runs
+    # traced), not the 0/0 margin; the placeholder direction only keeps the branch that is not
+    # taken finite.
     tie = jnp.linalg.norm(w) <= 1e-12 * (1.0 + jnp.abs(b))
-    if not is_traced(tie) and bool(tie):
-        return jnp.asarray(0.5)
     w_safe = jnp.where(tie, jnp.ones_like(w), w)
     errs = [
         linear_clean_error(w_safe, b, means[i0], means[i1], Sigma, 0.5)

@@ -21,6 +21,7 @@ initialisation, each followed by ``T`` steps of :func:`unlearnlab.unlearning.gd_
 from __future__ import annotations
 
 import math
+from functools import partial
 
 import jax
 import jax.numpy as jnp
@@ -191,11 +192,13 @@ def pretrain_linear_encoder(key, X, y, theta_full, lam, q: int, n_pre: int, ridg
     q = check_int("q", q, min_value=1, max_value=n - 1)
     n_pre = check_int("n_pre", n_pre, min_value=1)
     check_nonnegative("ridge", ridge)
-    X, y, theta_full = (jnp.asarray(v, float) for v in (X, y, theta_full))
+    # one compiled program per (q, n_pre) (op by op the simulated requests are ~45 programs)
     return _pretrain(key, X, y, theta_full, lam, q, n_pre, ridge)
 
 
+@partial(jax.jit, static_argnums=(5, 6))
 def _pretrain(key, X, y, theta_full, lam, q, n_pre, ridge):
+    X, y, theta_full = (jnp.asarray(v, float) for v in (X, y, theta_full))
     n, d = X.shape
     H = X.T @ X + lam * jnp.eye(d, dtype=X.dtype)
     Hi = jnp.linalg.inv(H)

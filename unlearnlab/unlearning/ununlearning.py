@@ -643,6 +643,17 @@ def sample_prompts(key, n, k, Sigma, task_sampler, sigma2):
     check_nonnegative("sigma2", sigma2)
     if not callable(task_sampler):
         raise ValueError("`task_sampler` must be callable (key -> task vector).")
+    try:
+        hash(task_sampler)
+    except TypeError:  # cannot be a static argument: run op by op as before
+        return _sample(key, n, k, _chol(Sigma), task_sampler, sigma2)
+    # one compiled program per (n, k, task_sampler); the sampler is traced by vmap anyway, so
+    # tracing it under jit asks nothing more of it (op by op a draw is ~20 programs)
+    return _sample_prompts(key, n, k, Sigma, task_sampler, sigma2)
+
+
+@partial(jax.jit, static_argnums=(1, 2, 4))
+def _sample_prompts(key, n, k, Sigma, task_sampler, sigma2):
     return _sample(key, n, k, _chol(Sigma), task_sampler, sigma2)
 
 
