@@ -28,6 +28,7 @@ Query proportions (``TaskSpec.query_sampling``):
 from __future__ import annotations
 
 import dataclasses
+from functools import partial
 from typing import NamedTuple
 
 import jax
@@ -259,7 +260,13 @@ def sample_task_from_pool(key, z_pool, spec: TaskSpec) -> Task:
         raise ValueError(
             f"`z_pool` has {M} points per class; shot + n_query = {spec.shot + spec.n_query} needed."
         )
-    z_pool = jnp.asarray(z_pool)
+    # one compiled program per spec and pool shape (op by op, the draws and gathers are ~35)
+    return _sample_task_from_pool(key, jnp.asarray(z_pool), spec)
+
+
+@partial(jax.jit, static_argnums=2)
+def _sample_task_from_pool(key, z_pool, spec):
+    C, M, _ = z_pool.shape
     K = spec.n_classes
     k_cls, k_plan, k_items = jax.random.split(key, 3)
     cls = jax.random.permutation(k_cls, C)[:K]

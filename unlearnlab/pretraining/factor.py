@@ -195,7 +195,14 @@ def sample_cov_wishart(key, n_unlab: int, Sigma):
         m_val = float(np.asarray(n_unlab))
         if not (np.isfinite(m_val) and m_val == np.floor(m_val) and m_val >= d):
             raise ValueError(f"`n_unlab` must be an integer >= d = {d}; got {n_unlab!r}.")
-    Sigma = jnp.asarray(Sigma)
+    # one compiled program per shape (op by op, the 16-proposal chi-square draw is ~40 programs);
+    # n_unlab stays an array argument, so a new sample size does not recompile
+    return _sample_cov_wishart(key, n_unlab, jnp.asarray(Sigma))
+
+
+@jax.jit
+def _sample_cov_wishart(key, n_unlab, Sigma):
+    d = Sigma.shape[0]
     dt = Sigma.dtype
     m = jnp.asarray(n_unlab, dt)
     kc, kn = jax.random.split(key)
@@ -525,6 +532,10 @@ def joint_cov(B, beta, sig_nu):
         ``sig_nu < 0``.
     """
     check_factor_params(B, beta, sig_nu)
+    return _joint_cov(B, beta, sig_nu)
+
+
+def _joint_cov(B, beta, sig_nu):
     B = jnp.asarray(B)
     beta = jnp.asarray(beta, B.dtype)
     d = B.shape[0]
@@ -553,7 +564,14 @@ def sample_lab_moments(key, n_lab: int, B, beta, sig_nu):
     check_positive("sig_nu", sig_nu)
     d, _ = check_factor_params(B, beta, sig_nu)
     check_n_wishart("n_lab", n_lab, d + 1)
-    S = sample_cov_wishart(key, n_lab, joint_cov(B, beta, sig_nu))
+    # one compiled program: the joint covariance (positive definite by construction when
+    # sig_nu > 0) and its Wishart draw (op by op, ~60 programs)
+    return _sample_lab_moments(key, n_lab, jnp.asarray(B), jnp.asarray(beta), sig_nu)
+
+
+@jax.jit
+def _sample_lab_moments(key, n_lab, B, beta, sig_nu):
+    S = _sample_cov_wishart(key, n_lab, _joint_cov(B, beta, sig_nu))
     return S[:-1, :-1], S[:-1, -1]
 
 

@@ -15,6 +15,8 @@ only the k-means++ initialisation and the downstream steps.
 
 from __future__ import annotations
 
+from functools import partial
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -80,11 +82,15 @@ def sample_gmm_k(key, n_samples: int, means, labels_of_z):
     n_samples = check_int("n_samples", n_samples, min_value=1)
     K, d = check_matrix("means", means)
     _check_labels_of_z(labels_of_z, K)
-    means = jnp.asarray(means)
+    return _sample_gmm_k(key, n_samples, jnp.asarray(means), jnp.asarray(labels_of_z))
+
+
+def _sample_gmm_k(key, n_samples, means, labels_of_z):
+    K, d = means.shape
     kz, kx = jax.random.split(key)
     z = jax.random.randint(kz, (n_samples,), 0, K)
     X = means[z] + jax.random.normal(kx, (n_samples, d), means.dtype)
-    return X, z, jnp.asarray(labels_of_z)[z]
+    return X, z, labels_of_z[z]
 
 
 def _sq_dists(X, M):
@@ -107,7 +113,10 @@ def kmeanspp_init(key, X, K: int):
       Arthur & Vassilvitskii (2007), "k-means++", Sec. 2.2.
     """
     _check_em(X, K, 1)
-    X = jnp.asarray(X)
+    return _kmeanspp(key, jnp.asarray(X), K)
+
+
+def _kmeanspp(key, X, K):
     n = X.shape[0]
     keys = jax.random.split(key, K)
     idx0 = jax.random.randint(keys[0], (), 0, n)
@@ -179,8 +188,13 @@ def em_gmm(key, X, K: int, iters: int):
       [reconstruction].
     """
     K, iters = _check_em(X, K, iters)
-    X = jnp.asarray(X)
-    return _em_from(kmeanspp_init(key, X, K), X, iters)
+    # one compiled program (op by op, the k-means++ loop alone is ~20 programs)
+    return _em_gmm(key, jnp.asarray(X), K, iters)
+
+
+@partial(jax.jit, static_argnums=(2, 3))
+def _em_gmm(key, X, K, iters):
+    return _em_from(_kmeanspp(key, X, K), X, iters)
 
 
 def em_gmm_from(means0, X, iters: int):
@@ -233,12 +247,16 @@ def fit_cluster_labels(means_hat, X_lab, y_lab, n_classes: int):
       ValueError: if the matrices are malformed, ``n_classes < 2`` or ``y_lab`` is not (n_lab,)
         integers in [0, n_classes).
     """
-    K, d = check_matrix("means_hat", means_hat)
+    _, d = check_matrix("means_hat", means_hat)
     _check_points("X_lab", X_lab, d)
     n_classes = check_int("n_classes", n_classes, min_value=2)
     check_labels("y_lab", y_lab, n_classes, n=np.shape(X_lab)[0])
-    c = assign_clusters(means_hat, X_lab)
-    counts = jnp.zeros((K, n_classes)).at[c, jnp.asarray(y_lab)].add(1.0)
+    return _cluster_table(jnp.asarray(means_hat), jnp.asarray(X_lab), jnp.asarray(y_lab), n_classes)
+
+
+def _cluster_table(means_hat, X_lab, y_lab, n_classes):
+    c = jnp.argmin(_sq_dists(X_lab, means_hat), axis=-1)  # assign_clusters without its checks
+    counts = jnp.zeros((means_hat.shape[0], n_classes)).at[c, y_lab].add(1.0)
     return jnp.argmax(counts, axis=-1)
 
 
@@ -335,8 +353,12 @@ def bayes_predict_gmm(means, labels_of_z, X, n_classes: int):
     n_classes = check_int("n_classes", n_classes, min_value=2)
     _check_labels_of_z(labels_of_z, K, n_classes)
     _check_points("X", X, d)
-    logp = -0.5 * _sq_dists(jnp.asarray(X), jnp.asarray(means))  # (n, K)
-    onehot = jax.nn.one_hot(jnp.asarray(labels_of_z), n_classes, dtype=logp.dtype)  # (K, C)
+    return _bayes_predict(jnp.asarray(means), jnp.asarray(labels_of_z), jnp.asarray(X), n_classes)
+
+
+def _bayes_predict(means, labels_of_z, X, n_classes):
+    logp = -0.5 * _sq_dists(X, means)  # (n, K)
+    onehot = jax.nn.one_hot(labels_of_z, n_classes, dtype=logp.dtype)  # (K, C)
     score = jax.nn.logsumexp(logp[:, :, None] + jnp.log(jnp.maximum(onehot, 0.0))[None], axis=1)
     return jnp.argmax(score, axis=-1)
 
@@ -358,5 +380,13 @@ def bayes_error_gmm(key, means, labels_of_z, n_test: int):
     K, _ = check_matrix("means", means)
     _check_labels_of_z(labels_of_z, K)
     n_classes = int(np.max(np.asarray(labels_of_z))) + 1 if not is_traced(labels_of_z) else K
-    X, _, y = sample_gmm_k(key, n_test, means, labels_of_z)
-    return jnp.mean(bayes_predict_gmm(means, labels_of_z, X, max(n_classes, 2)) != y)
+    # one compiled program per (n_test, number of labels): op by op the sample and the rule are ~40
+    return _bayes_error_gmm(
+        key, jnp.asarray(means), jnp.asarray(labels_of_z), n_test, max(n_classes, 2)
+    )
+
+
+@partial(jax.jit, static_argnums=(3, 4))
+def _bayes_error_gmm(key, means, labels_of_z, n_test, n_classes):
+    X, _, y = _sample_gmm_k(key, n_test, means, labels_of_z)
+    return jnp.mean(_bayes_predict(means, labels_of_z, X, n_classes) != y)

@@ -294,6 +294,12 @@ def posterior_mode(theta0, X, T, Y, alpha, *, n_steps: int = 30, n_nodes: int = 
     """
     _check_posterior_args(theta0, "theta0", X, T, Y, alpha, n_nodes)
     check_int("n_steps", n_steps, min_value=1)
+    # one compiled program (run op by op, the Newton set-up and final gradient are ~60 programs)
+    return _posterior_mode(theta0, X, T, Y, alpha, n_steps, n_nodes)
+
+
+@partial(jax.jit, static_argnums=(5, 6))
+def _posterior_mode(theta0, X, T, Y, alpha, n_steps, n_nodes):
     M = X.shape[1]
     f = lambda th: log_posterior_flat(th, X, T, Y, alpha, n_nodes)  # noqa: E731
 

@@ -7,6 +7,8 @@ runner); :func:`run_nuts` adds the numpy-based diagnostics of ``numpyro.diagnost
 
 from __future__ import annotations
 
+from functools import partial
+
 import jax
 import numpy as np
 from numpyro.diagnostics import effective_sample_size, split_gelman_rubin
@@ -57,6 +59,29 @@ def nuts_draws(
     check_int("max_tree_depth", max_tree_depth, min_value=1)
     check_choice("chain_method", chain_method, CHAIN_METHODS)
     check_probability("target_accept_prob", target_accept_prob, open_interval=True)
+    # one compiled program: numpyro's set-up (initial point, adaptation state) otherwise runs op
+    # by op; the model and the settings are static (a list-valued dense_mass travels as a tuple)
+    if isinstance(dense_mass, list):
+        dense_mass = ("list", tuple(tuple(g) for g in dense_mass))
+    config = (
+        model,
+        num_warmup,
+        num_samples,
+        num_chains,
+        chain_method,
+        max_tree_depth,
+        dense_mass,
+        tuple(extra_fields),
+    )
+    return _nuts_draws(key, data, target_accept_prob, config)
+
+
+@partial(jax.jit, static_argnums=3)
+def _nuts_draws(key, data, target_accept_prob, config):
+    model, num_warmup, num_samples, num_chains, chain_method = config[:5]
+    max_tree_depth, dense_mass, extra_fields = config[5:]
+    if isinstance(dense_mass, tuple):
+        dense_mass = list(dense_mass[1])
     kernel = NUTS(
         model,
         target_accept_prob=target_accept_prob,
@@ -72,7 +97,7 @@ def nuts_draws(
         progress_bar=False,
         jit_model_args=True,
     )
-    mcmc.run(key, **data, extra_fields=tuple(extra_fields))
+    mcmc.run(key, **data, extra_fields=extra_fields)
     return mcmc.get_samples(group_by_chain=True), mcmc.get_extra_fields(group_by_chain=True)
 
 

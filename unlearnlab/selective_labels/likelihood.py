@@ -263,6 +263,12 @@ def heckman_loglik(beta_Y, beta_T, rho, sigma, X, T, Y):
             raise ValueError(
                 f"`rho` must satisfy |rho| < sigma; got rho={float(rho)}, sigma={float(sigma)}."
             )
+    # one compiled program (op by op, the two normal log-CDFs alone are ~20 programs)
+    return _heckman_loglik(beta_Y, beta_T, rho, sigma, X, T, Y)
+
+
+@jax.jit
+def _heckman_loglik(beta_Y, beta_T, rho, sigma, X, T, Y):
     resid = jnp.where(T == 1, Y - X @ beta_Y, 0.0)
     log_phi = jax.scipy.stats.norm.logpdf(resid, scale=sigma)
     c = jnp.sqrt(1.0 - rho**2 / sigma**2)

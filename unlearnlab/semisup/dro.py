@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
+from functools import partial
 from typing import Any, NamedTuple
 
 import jax
@@ -314,6 +315,12 @@ def rss_step(key, state: RSSState, Xl, yl, Xu, cfg: RSSConfig) -> tuple[RSSState
         Xu = _check_unlabeled(Xu, Xl.shape[1])
         check_tree_finite("state", state)
         check_shape("state.theta", state.theta, (Xl.shape[1],))
+    # one compiled program per configuration (a direct call otherwise runs ~40 programs)
+    return _rss_step(key, state, Xl, yl, Xu, cfg)
+
+
+@partial(jax.jit, static_argnums=5)
+def _rss_step(key, state, Xl, yl, Xu, cfg):
     n_unlab = Xu.shape[0]
     if cfg.batch_size is not None and 0 < cfg.batch_size < n_unlab:
         idx = jax.random.randint(key, (cfg.batch_size,), 0, n_unlab)

@@ -39,7 +39,7 @@ from unlearnlab.lab.checks import (
     check_sym_matrix,
     is_traced,
 )
-from unlearnlab.pretraining.gmm import em_gmm, fit_cluster_labels
+from unlearnlab.pretraining.gmm import _check_em, _cluster_table, _em_gmm
 from unlearnlab.unlearning.bayes_error import lda_population_fit, linear_clean_error
 
 __all__ = [
@@ -130,7 +130,13 @@ def sample_noisy_longtail(key, n: int, means, Sigma, pi, eta):
     """
     n = check_int("n", n, min_value=1)
     K, d = _check_model(means, Sigma, pi, eta)
-    means = jnp.asarray(means, float)
+    # one compiled program per (n, K, d) (op by op: ~20)
+    return _sample_noisy_longtail(key, jnp.asarray(means, float), Sigma, pi, eta, n)
+
+
+@functools.partial(jax.jit, static_argnums=5)
+def _sample_noisy_longtail(key, means, Sigma, pi, eta, n):
+    K, d = means.shape
     ky, kx, kf, ko = jax.random.split(key, 4)
     y = jax.random.categorical(ky, jnp.log(jnp.asarray(pi, means.dtype)), shape=(n,))
     L = jnp.linalg.cholesky(jnp.asarray(Sigma, means.dtype))
@@ -379,8 +385,15 @@ def em_class_stats(key, X, y_obs, K: int, iters: int = 50):
     K = _check_data(X, y_obs, K)
     iters = check_int("iters", iters, min_value=1)
     X = jnp.asarray(X, float)
-    mh = em_gmm(key, X, K, iters)
-    table = fit_cluster_labels(mh, X, jnp.asarray(y_obs), K)
+    _check_em(X, K, iters)  # em_gmm's checks, before the compiled program
+    # one compiled program per (K, iters) (op by op: EM set-up, labelling and matching, ~45)
+    return _em_class_stats(key, X, jnp.asarray(y_obs), K, iters)
+
+
+@functools.partial(jax.jit, static_argnums=(3, 4))
+def _em_class_stats(key, X, y_obs, K, iters):
+    mh = _em_gmm(key, X, K, iters)
+    table = _cluster_table(mh, X, y_obs, K)
     # class k <- the first cluster labelled k (or cluster k if none)
     hit = table[None, :] == jnp.arange(K)[:, None]  # (class, cluster)
     idx = jnp.where(hit.any(axis=1), jnp.argmax(hit, axis=1), jnp.arange(K))
