@@ -95,6 +95,105 @@ def render(rows, meta) -> str:
     return "\n".join(lines) + "\n"
 
 
+def render_gpu_check(res: dict) -> str:
+    """The generated table of ``benchmarks/gpu_check.json`` (``python -m benchmarks.gpu_check``)."""
+    if res.get("quick"):
+        return ""
+    f = _fmt
+    sw, gem, acu, hv = res["sweep"], res["gem"], res["acu"], res["heavy_figures"]
+    n = sw["seeds"]
+    wide = f"all devices, block_size={n // len(res['devices'])}"
+    a64, a32 = acu["float64"], acu["float32"]
+    ms = 1e3
+    rows = [
+        (
+            f"run_seeds, {n} seeds of a {sw['d']}x{sw['d']} matmul, default block_size=8",
+            f"{f(sw['all devices']['median_s'] * ms)} ms",
+            f"bare jit(vmap(f)) {f(sw['bare jit(vmap)']['median_s'] * ms)} ms "
+            f"({f(sw['bare jit(vmap) + host copy']['median_s'] * ms)} ms with the host copy)",
+            f"runner / bare {f(sw['runner / bare'])}",
+        ),
+        (
+            f"run_seeds, same, block_size={n // len(res['devices'])} (one vmap per device)",
+            f"{f(sw[wide]['median_s'] * ms)} ms",
+            "bare jit(vmap(f)), as above",
+            f"runner / bare {f(sw['runner / bare, widest block'])}",
+        ),
+    ]
+    for dt in ("float32", "float64"):
+        g = gem[dt]
+        cpu = g.get("jax_cpu_backend", {})
+        rows.append(
+            (
+                f"GEM, {gem['tasks']} few-shot tasks vmapped, {dt}",
+                f"{f(g['median_s'] * ms)} ms ({f(g['tasks_per_s'])} tasks/s)",
+                f"scikit-learn GaussianMixture loop, 1 thread: {f(gem['sklearn_loop']['tasks_per_s'])} "
+                f"tasks/s; the same jitted program on the host's JAX CPU backend: "
+                f"{f(cpu.get('tasks_per_s'))} tasks/s",
+                f"{f(gem[f'ratio_vs_sklearn_{dt}'])}x scikit-learn; "
+                f"{f(g['tasks_per_s'] / cpu['tasks_per_s']) if cpu else '–'}x the host CPU",
+            )
+        )
+    for name, a in (("float64", a64), ("float32", a32)):
+        ref = f"ridge retrain on the GPU {f(a['retrain']['median_s'] * ms)} ms"
+        ratio = f"{f(a['ratio'])}x GPU retrain"
+        if "sklearn_ridge_s" in a:
+            ref += f"; scikit-learn Ridge on the host {f(a['sklearn_ridge_s'] * ms)} ms"
+            ratio += f"; {f(a['ratio_vs_sklearn'])}x scikit-learn"
+        rows.append(
+            (
+                f"ACU request, N={acu['N']:,}, d={acu['d']}, m={acu['m']}, C={acu['C']}, {name}",
+                f"{f(a['request']['median_s'] * ms)} ms",
+                ref,
+                f"{ratio}; flop bound fraction {f(a['bound_fraction'])} "
+                f"(matmul {f(a['matmul_rate_gflops'] / 1e3)} Tflop/s)",
+            )
+        )
+    h, one = hv["hcal fit (ets)"], hv["NUTS selective labels"]
+    rows.append(
+        (
+            f"fit_hcal (ets), {h['n']}x100 known-map data",
+            f"{f(h['median_s'])} s (compile {f(h['compile_s'])} s)",
+            "–",
+            "–",
+        )
+    )
+    rows.append(
+        (
+            f"NUTS on the selective-labels model, N={one['N']}, 300 warm-up + 400 draws, one chain",
+            f"{f(one['median_s'])} s (compile {f(one['compile_s'])} s)",
+            "–",
+            "–",
+        )
+    )
+    for w in (4, 16):
+        k = f"NUTS {w} chains vmapped"
+        if k in hv:
+            rows.append(
+                (
+                    f"NUTS, same, {w} chains in one vmap",
+                    f"{f(hv[k]['median_s'])} s ({f(hv[k]['per_chain_s'])} s per chain)",
+                    f"one chain {f(one['median_s'])} s",
+                    f"{f(one['median_s'] / hv[k]['per_chain_s'])}x cheaper per chain",
+                )
+            )
+    v = res["versions"]
+    lines = [
+        "## GPU check (generated from `benchmarks/gpu_check.json`)",
+        "",
+        f"`python -m benchmarks.gpu_check` on {', '.join(res['devices'])} (backend {res['backend']}; "
+        f"jax {v.get('jax')}, numpyro {v.get('numpyro')}, Python {v.get('python')}); the whole "
+        f"script took {f(res['total_s'])} s. Medians after a compile call; references ran in the "
+        "same process on the same machine (its host CPU for scikit-learn).",
+        "",
+        "| measure | on the GPU | reference (same run) | ratio |",
+        "|---|---|---|---|",
+        *(f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows),
+        "",
+    ]
+    return "\n".join(lines)
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m benchmarks")
     p.add_argument("--quick", action="store_true", help="small sizes (CI-friendly)")
@@ -106,12 +205,24 @@ def main(argv=None) -> int:
         help="with --only: keep the other modules' rows from the existing results JSON (each row "
         "notes the run it comes from)",
     )
+    p.add_argument(
+        "--render",
+        action="store_true",
+        help="only re-render RESULTS.md from the saved results JSON and notes (measures nothing)",
+    )
     args = p.parse_args(argv)
+    suffix = "-quick" if args.quick else ""
+    if args.render:
+        import json
+
+        saved = json.loads((args.out / f"results{suffix}.json").read_text())
+        write_results(args.out, suffix, saved["rows"], saved["meta"], saved["errors"])
+        return 0
 
     import jax
 
     jax.config.update("jax_enable_x64", True)
-    from unlearnlab.lab.results import atomic_write_bytes, atomic_write_json, manifest
+    from unlearnlab.lab.results import atomic_write_json, manifest
 
     names = args.only or benchmark_names()
     rows, errors = [], {}
@@ -134,7 +245,6 @@ def main(argv=None) -> int:
     m = manifest(None, name="benchmarks", timings={"total_s": time.perf_counter() - t0})
     for r in rows:
         r.setdefault("run_utc", m["utc"])
-    suffix = "-quick" if args.quick else ""
     if args.merge and args.only:
         import json
 
@@ -159,19 +269,31 @@ def main(argv=None) -> int:
         "quick": args.quick,
         "total_s": time.perf_counter() - t0,
     }
-    text = render(rows, meta)
-    if errors:
-        text += "\n## Failed benchmarks\n\n" + "\n".join(f"- {k}: {v}" for k, v in errors.items())
-    extra = HERE / "_notes.md"
-    if extra.exists():
-        text += "\n" + extra.read_text()
-    atomic_write_bytes(args.out / f"RESULTS{suffix}.md", text.encode())
     atomic_write_json(
         args.out / f"results{suffix}.json",
         {"meta": meta, "rows": rows, "errors": errors, "manifest": m},
     )
-    print(f"[bench] wrote {args.out / f'RESULTS{suffix}.md'}")
+    write_results(args.out, suffix, rows, meta, errors)
     return 1 if errors else 0
+
+
+def write_results(out: Path, suffix: str, rows, meta, errors) -> None:
+    """``RESULTS{suffix}.md``: the tables, failures, the GPU check (if recorded) and the notes."""
+    import json
+
+    from unlearnlab.lab.results import atomic_write_bytes
+
+    text = render(rows, meta)
+    if errors:
+        text += "\n## Failed benchmarks\n\n" + "\n".join(f"- {k}: {v}" for k, v in errors.items())
+    gpu = HERE / "gpu_check.json"
+    if not suffix and gpu.exists():
+        text += "\n" + render_gpu_check(json.loads(gpu.read_text()))
+    extra = HERE / "_notes.md"
+    if extra.exists():
+        text += "\n" + extra.read_text()
+    atomic_write_bytes(out / f"RESULTS{suffix}.md", text.encode())
+    print(f"[bench] wrote {out / f'RESULTS{suffix}.md'}")
 
 
 if __name__ == "__main__":

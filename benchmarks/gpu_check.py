@@ -46,6 +46,7 @@ def _median_time(fn, *args, repeats=3):
 def _sweep(quick):
     import jax
     import jax.numpy as jnp
+    import numpy as np
 
     from unlearnlab.lab.sweep import run_seeds
 
@@ -60,61 +61,156 @@ def _sweep(quick):
     for label, devs in (("1 device", jax.devices()[:1]), ("all devices", jax.devices())):
         run_seeds(f, jax.random.key(0), n, devices=devs)
         out[label] = _median_time(lambda: run_seeds(f, jax.random.key(0), n, devices=devs))
+    # the runner maps fixed-width vmap blocks (default 8) sequentially, for bitwise reproducibility
+    # whatever the devices; on an accelerator wider blocks fill the device
+    for block in (64, n // len(jax.devices())):
+        run_seeds(f, jax.random.key(0), n, block_size=block)
+        out[f"all devices, block_size={block}"] = _median_time(
+            lambda block=block: run_seeds(f, jax.random.key(0), n, block_size=block)
+        )
     bare = jax.jit(jax.vmap(f))
     keys = jax.random.split(jax.random.key(0), n)
     out["bare jit(vmap)"] = _median_time(bare, keys)
-    out["runner / bare"] = out["all devices"]["median_s"] / out["bare jit(vmap)"]["median_s"]
+    # run_seeds returns host (NumPy) arrays: the same copy, for a like-for-like reference
+    out["bare jit(vmap) + host copy"] = _median_time(lambda k: np.asarray(bare(k)), keys)
+    bare_s = out["bare jit(vmap)"]["median_s"]
+    out["runner / bare"] = out["all devices"]["median_s"] / bare_s
+    out["runner / bare, widest block"] = (
+        out[f"all devices, block_size={n // len(jax.devices())}"]["median_s"] / bare_s
+    )
     out["speed-up over 1 device"] = out["1 device"]["median_s"] / out["all devices"]["median_s"]
     return out
 
 
-def _gem(quick):
+def _cpu_device():
     import jax
 
-    from unlearnlab.fewshot import TaskSpec, gem_run, sample_task
+    try:
+        return jax.devices("cpu")[0]
+    except RuntimeError:
+        return None
+
+
+def _gem(quick):
+    import warnings
+
+    import jax
+    import jax.numpy as jnp
+    import numpy as np
+
+    from unlearnlab.fewshot import TaskSpec, gem_init, gem_run, sample_task
 
     n_tasks = 64 if quick else 1000
-    spec = TaskSpec(n_classes=10, k_eff=5, shot=5, n_query=75, dim=64)
+    K = 10
+    spec = TaskSpec(n_classes=K, k_eff=5, shot=5, n_query=75, dim=64)
     out = {"tasks": n_tasks}
+    cpu = _cpu_device()
     for dtype in ("float32", "float64"):
         with jax.enable_x64(dtype == "float64"):
             keys = jax.random.split(jax.random.key(0), n_tasks)
             tasks = jax.vmap(lambda k: sample_task(k, spec))(keys)
             run = jax.jit(
-                jax.vmap(lambda t: gem_run(t.z_s, t.y_s, t.z_q, spec.n_classes, 1.0, 1.0, 10))
+                jax.vmap(lambda t: jnp.argmax(gem_run(t.z_s, t.y_s, t.z_q, K, 1.0, 1.0, 10).u, -1))
             )
             t = _median_time(run, tasks)
             out[dtype] = {**t, "tasks_per_s": n_tasks / t["median_s"]}
+            if cpu is not None and jax.default_backend() != "cpu":
+                # the same program on this machine's CPU backend (all its cores), same run
+                tasks_cpu = jax.device_put(tasks, cpu)
+                tc = _median_time(run, tasks_cpu)
+                out[dtype]["jax_cpu_backend"] = {**tc, "tasks_per_s": n_tasks / tc["median_s"]}
+            if dtype == "float64":
+                pred = np.asarray(run(tasks))
+                zq = np.asarray(tasks.z_q)
+                means0 = np.asarray(
+                    jax.vmap(lambda a, b: gem_init(a, b, K).w)(tasks.z_s, tasks.y_s)
+                )
+    # the reference of benchmarks/unem.py: scikit-learn's GaussianMixture task by task, 1 thread
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.mixture import GaussianMixture
+    from threadpoolctl import threadpool_limits
+
+    n_ref = min(n_tasks, 200)
+    t0 = time.perf_counter()
+    sk = []
+    with warnings.catch_warnings(), threadpool_limits(limits=1):
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        for i in range(n_ref):
+            gm = GaussianMixture(
+                K,
+                covariance_type="spherical",
+                max_iter=10,
+                tol=0.0,
+                means_init=means0[i],
+                weights_init=np.full(K, 1.0 / K),
+                precisions_init=np.ones(K),
+                reg_covar=1e-6,
+            )
+            sk.append(gm.fit(zq[i]).predict(zq[i]))
+    sk_tps = n_ref / (time.perf_counter() - t0)
+    out["sklearn_loop"] = {"tasks": n_ref, "tasks_per_s": sk_tps}
+    out["agreement_with_sklearn"] = float(np.mean(pred[:n_ref] == np.stack(sk)))
+    for dtype in ("float32", "float64"):
+        out[f"ratio_vs_sklearn_{dtype}"] = out[dtype]["tasks_per_s"] / sk_tps
     return out
+
+
+def _matmul_rate(n, dtype):
+    import jax
+    import jax.numpy as jnp
+
+    a = jax.random.normal(jax.random.key(7), (n, n), dtype)
+    t = _median_time(jax.jit(jnp.matmul), a, a, repeats=5)["median_s"]
+    return 2.0 * n**3 / t
 
 
 def _acu(quick):
     import jax
     import jax.numpy as jnp
+    import numpy as np
 
-    from unlearnlab.unlearning import acu_fit, acu_unlearn_checked, ridge_retrain
+    from unlearnlab.unlearning import acu_fit, acu_request_flops, acu_unlearn_checked, ridge_retrain
 
     N, d, m, C = (2000, 64, 8, 4) if quick else (100_000, 256, 16, 10)
-    kx, ky = jax.random.split(jax.random.key(0))
-    X = jax.random.normal(kx, (N, d), jnp.float32)
-    Y = jax.nn.one_hot(jax.random.randint(ky, (N,), 0, C), C, dtype=jnp.float32)
-    state = acu_fit(X, Y, gamma=1.0)
-    req = jax.jit(acu_unlearn_checked)
-    retrain = jax.jit(lambda X, Y: ridge_retrain(X, Y, 1.0))
-    t_req = _median_time(req, state, X[:m], Y[:m])
-    t_ret = _median_time(retrain, X[m:], Y[m:])
-    return {
-        "N": N,
-        "d": d,
-        "m": m,
-        "request": t_req,
-        "retrain": t_ret,
-        "ratio": t_ret["median_s"] / t_req["median_s"],
-    }
+    out = {"N": N, "d": d, "m": m, "C": C}
+    flops = acu_request_flops(d, m, C)
+    for dtype in (jnp.float32, jnp.float64):
+        name = jnp.dtype(dtype).name
+        kx, ky = jax.random.split(jax.random.key(0))
+        X = jax.random.normal(kx, (N, d), dtype)
+        Y = jax.nn.one_hot(jax.random.randint(ky, (N,), 0, C), C, dtype=dtype)
+        state = acu_fit(X, Y, gamma=1.0)
+        req = jax.jit(acu_unlearn_checked)
+        retrain = jax.jit(lambda X, Y: ridge_retrain(X, Y, 1.0))
+        t_req = _median_time(req, state, X[:m], Y[:m], repeats=7)
+        t_ret = _median_time(retrain, X[m:], Y[m:])
+        rate = _matmul_rate(512 if quick else 4096, dtype)
+        bound = flops / rate
+        out[name] = {
+            "request": t_req,
+            "retrain": t_ret,
+            "ratio": t_ret["median_s"] / t_req["median_s"],
+            "matmul_rate_gflops": rate / 1e9,
+            "flop_bound_s": bound,
+            "bound_fraction": bound / t_req["median_s"],
+        }
+        if name == "float64":
+            from sklearn.linear_model import Ridge
+
+            Xn, Yn = np.asarray(X[m:]), np.asarray(Y[m:])
+            ridge = Ridge(alpha=1.0, fit_intercept=False, solver="cholesky")
+            t0 = time.perf_counter()
+            ridge.fit(Xn, Yn)
+            sk_s = time.perf_counter() - t0
+            out[name]["sklearn_ridge_s"] = sk_s
+            out[name]["ratio_vs_sklearn"] = sk_s / t_req["median_s"]
+    out["ratio"] = out["float64"]["ratio"]
+    return out
 
 
 def _heavy_figures(quick):
     import jax
+    import jax.numpy as jnp
 
     import unlearnlab.calibration as cal
     import unlearnlab.selective_labels as sl
@@ -129,28 +225,58 @@ def _heavy_figures(quick):
     data = sl.simulate_selective_labels(key, N, 5, p["beta_Y"], p["beta_D"], 1.0, p["sigma"])
     model = functools.partial(sl.numpyro_model, known_alpha=1.0, n_nodes=24)
     w, s = (40, 40) if quick else (300, 400)
+    obs = {"X": data["X"], "T": data["T"], "Y": data["Y"]}
 
-    @jax.jit
-    def nuts(k):
-        return sl.nuts_draws(k, model, {"X": data["X"], "T": data["T"], "Y": data["Y"]}, w, s)[0]
+    def one(k):
+        draws = sl.nuts_draws(k, model, obs, w, s)[0]
+        return sum(jnp.mean(v) for v in jax.tree.leaves(draws))
 
+    nuts = jax.jit(one)
     out["NUTS selective labels"] = {**_median_time(nuts, jax.random.key(3), repeats=1), "N": N}
+    # selective_labels_sbc runs one chain per vmap block on CPU; is a block of 4 cheaper per
+    # chain here?  (a vmapped NUTS runs every chain in a block for the longest tree's steps)
+    block = jax.jit(jax.vmap(one))
+    for width in (4, 16):
+        keys = jax.random.split(jax.random.key(4), width)
+        tw = _median_time(block, keys, repeats=1)
+        out[f"NUTS {width} chains vmapped"] = {
+            **tw,
+            "per_chain_s": tw["median_s"] / width,
+            "one_chain_s": out["NUTS selective labels"]["median_s"],
+        }
+        if quick:
+            break
+    return out
+
+
+def _versions():
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {"python": platform.python_version()}
+    for name in ("jax", "jaxlib", "numpyro", "flax", "optax", "scikit-learn"):
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            out[name] = None
     return out
 
 
 def main(argv=None):
     import jax
 
+    import unlearnlab  # noqa: F401  (before any backend starts: it sets XLA:CPU flags)
+
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--quick", action="store_true", help="tiny sizes (the CPU test)")
     p.add_argument("--out", type=Path, default=Path(__file__).with_name("gpu_check.json"))
+    p.add_argument("--strict", action="store_true", help="raise on a failing section")
     args = p.parse_args(argv)
     jax.config.update("jax_enable_x64", True)
     t0 = time.perf_counter()
     result = {
         "backend": jax.default_backend(),
         "devices": [str(d) for d in jax.devices()],
-        "versions": {"jax": jax.__version__, "python": platform.python_version()},
+        "versions": _versions(),
         "quick": args.quick,
     }
     for name, part in (
@@ -160,9 +286,15 @@ def main(argv=None):
         ("heavy_figures", _heavy_figures),
     ):
         t = time.perf_counter()
-        result[name] = part(args.quick)
+        try:
+            result[name] = part(args.quick)
+        except Exception as e:  # record the failure and go on: a device lease is one try
+            if args.strict:
+                raise
+            result[name] = {"error": f"{type(e).__name__}: {e}"[:2000]}
         result[name]["section_s"] = time.perf_counter() - t
         print(f"[gpu_check] {name}: {time.perf_counter() - t:.1f} s", flush=True)
+        args.out.write_text(json.dumps(result, indent=1, default=float))
     result["total_s"] = time.perf_counter() - t0
     args.out.write_text(json.dumps(result, indent=1, default=float))
     print(f"[gpu_check] wrote {args.out} in {result['total_s']:.1f} s")
