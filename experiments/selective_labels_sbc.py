@@ -85,7 +85,16 @@ def _replicate(config: Config, N: int, generator: bool):
 # vmapped while-loop runs every member for as many leapfrog steps as the longest tree in the block;
 # the likelihood over N people is already vectorised, so batching chains gains little. Measured at
 # the default NUTS sizes (4 replicates, N = 400): 59.5 CPU s with blocks of 4, 35.8 with blocks of
-# 1; N = 2000 (2 replicates): 124.5 CPU s with blocks of 2, 93.7 with 1.
+# 1; N = 2000 (2 replicates): 124.5 CPU s with blocks of 2, 93.7 with 1. On a GPU the opposite
+# holds (benchmarks/gpu_check.py on an H200, N = 400): one chain 2.7 s, a block of 16 chains 0.35 s per
+# chain, because a lone chain is bound by kernel launches. So the block width follows the backend.
+
+
+def _nuts_blocks() -> dict:
+    """``run_seeds`` block and chunk sizes for NUTS replicates on this backend (see _BLOCK_NOTE)."""
+    if jax.default_backend() == "cpu":
+        return {"block_size": 1, "chunk_size": 4}
+    return {"block_size": 16, "chunk_size": 16}
 
 
 def compute(config: Config, ctx) -> dict:
@@ -99,8 +108,7 @@ def compute(config: Config, ctx) -> dict:
             _replicate(config, N, False),
             k_sbc,
             config.n_sbc[i],
-            chunk_size=4,
-            block_size=1,  # one NUTS chain per vmap block (see _BLOCK_NOTE)
+            **_nuts_blocks(),
             **ctx.sweep_kwargs(config, f"sbc{N}"),
         )
         if config.n_gen:
@@ -108,8 +116,7 @@ def compute(config: Config, ctx) -> dict:
                 _replicate(config, N, True),
                 k_gen,
                 config.n_gen,
-                chunk_size=4,
-                block_size=1,
+                **_nuts_blocks(),
                 **ctx.sweep_kwargs(config, f"gen{N}"),
             )
     n_checks = 2 * len(config.sizes) * len(names)  # chi-square and coverage, per size and parameter
