@@ -65,12 +65,34 @@ def unem_params(key, n_layers=N_LAYERS):
     return UNEMParams(jnp.asarray(1.0, lam.dtype), softplus_inv(lam), t2)
 
 
-def _gem_rows(tasks, K, n_tasks, case, goal):
-    import jax
-    import jax.numpy as jnp
+def sklearn_gmm_loop(zq, means0, K, n_iter=N_LAYERS):
+    """The reference: scikit-learn's spherical ``GaussianMixture`` fitted task by task (1 thread),
+    from GEM's initial means, equal weights and unit precisions; returns the query predictions."""
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.mixture import GaussianMixture
     from threadpoolctl import threadpool_limits
+
+    out = []
+    with warnings.catch_warnings(), threadpool_limits(limits=1):
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        for i in range(zq.shape[0]):
+            gm = GaussianMixture(
+                K,
+                covariance_type="spherical",
+                max_iter=n_iter,
+                tol=0.0,
+                means_init=means0[i],
+                weights_init=np.full(K, 1.0 / K),
+                precisions_init=np.ones(K),
+                reg_covar=1e-6,
+            )
+            out.append(gm.fit(zq[i]).predict(zq[i]))
+    return np.stack(out)
+
+
+def _gem_rows(tasks, K, n_tasks, case, goal):
+    import jax
+    import jax.numpy as jnp
 
     from unlearnlab.fewshot import gem_init, gem_run
 
@@ -98,25 +120,7 @@ def _gem_rows(tasks, K, n_tasks, case, goal):
     zq = np.asarray(tasks.z_q)
     means0 = np.asarray(jax.vmap(lambda a, b: gem_init(a, b, K).w)(tasks.z_s, tasks.y_s))
 
-    def sk_loop():
-        out = []
-        with warnings.catch_warnings(), threadpool_limits(limits=1):
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            for i in range(zq.shape[0]):
-                gm = GaussianMixture(
-                    K,
-                    covariance_type="spherical",
-                    max_iter=N_LAYERS,
-                    tol=0.0,
-                    means_init=means0[i],
-                    weights_init=np.full(K, 1.0 / K),
-                    precisions_init=np.ones(K),
-                    reg_covar=1e-6,
-                )
-                out.append(gm.fit(zq[i]).predict(zq[i]))
-        return np.stack(out)
-
-    sk_s, sk_cpu, sk_pred = ref_time(sk_loop, repeats=3)
+    sk_s, sk_cpu, sk_pred = ref_time(lambda: sklearn_gmm_loop(zq, means0, K), repeats=3)
     y_q = np.asarray(tasks.y_q)
     sk_ref = "scikit-learn GaussianMixture loop (1 BLAS thread)"
     rows = []
