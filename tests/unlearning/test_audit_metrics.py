@@ -15,6 +15,7 @@ from unlearnlab.unlearning.audit import (
     binormal_lr_roc,
     gaussian_kl,
     gaussian_optimal_roc,
+    gdp_tradeoff,
     klom,
     klom_delta_bias,
     klom_null_bias,
@@ -90,6 +91,25 @@ def test_binormal_lr_roc_auc_unequal_variance():
     )
     auc = float(jnp.trapezoid(tpr, fpr))
     assert auc >= float(ndtr(1.0 / math.sqrt(5.0))) - 1e-4
+
+
+def test_numpy_parameters_inside_a_callers_jit():
+    """gdp_tradeoff and gaussian_kl with NumPy parameters inside a caller's jit: the positivity
+    checks run on the concrete values (no TracerBoolConversionError) and still raise by name."""
+    mu, s = np.array([0.5, 1.0]), np.array([1.0, 2.0])
+    a, m = jnp.array([0.1, 0.2]), jnp.array([0.1, 0.2])
+    np.testing.assert_allclose(
+        jax.jit(lambda a: gdp_tradeoff(a, mu))(a), gdp_tradeoff(a, mu), rtol=1e-12
+    )
+    np.testing.assert_allclose(
+        jax.jit(lambda m: gaussian_kl(m, s, m + 1.0, s))(m),
+        gaussian_kl(m, s, m + 1.0, s),
+        rtol=1e-12,
+    )
+    with pytest.raises(ValueError, match="`mu`"):
+        jax.jit(lambda a: gdp_tradeoff(a, -mu))(a)
+    with pytest.raises(ValueError, match="`s1`"):
+        jax.jit(lambda m: gaussian_kl(m, -s, m, s))(m)
 
 
 @pytest.mark.claim("unlearn_audit.exact_auc_null")

@@ -180,7 +180,8 @@ def gdp_tradeoff(alpha, mu):
     """
     check_probability("alpha", alpha)
     check_array("mu", mu)
-    if not is_traced(mu) and bool(jnp.any(jnp.asarray(mu) < 0)):
+    # checked in NumPy: a concrete value inside a caller's jit must not become a traced comparison
+    if not is_traced(mu) and bool(np.any(np.asarray(mu) < 0)):
         raise ValueError("`mu` must be >= 0.")
     return ndtr(ndtri(1.0 - jnp.asarray(alpha)) - mu)
 
@@ -488,7 +489,7 @@ def gaussian_kl(mu1, s1, mu0, s0):
     check_array("mu0", mu0)
     for name, v in (("s1", s1), ("s0", s0)):
         check_array(name, v)
-        if not is_traced(v) and bool(jnp.any(jnp.asarray(v) <= 0)):
+        if not is_traced(v) and bool(np.any(np.asarray(v) <= 0)):  # NumPy: see gdp_tradeoff
             raise ValueError(f"`{name}` must be > 0.")
     return jnp.log(s0 / s1) + (s1**2 + (mu1 - mu0) ** 2) / (2 * s0**2) - 0.5
 
