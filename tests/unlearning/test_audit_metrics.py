@@ -94,8 +94,8 @@ def test_binormal_lr_roc_auc_unequal_variance():
 
 
 def test_numpy_parameters_inside_a_callers_jit():
-    """gdp_tradeoff and gaussian_kl with NumPy parameters inside a caller's jit: the positivity
-    checks run on the concrete values (no TracerBoolConversionError) and still raise by name."""
+    """gdp_tradeoff, gaussian_kl and linear_cka with NumPy arguments inside a caller's jit: the
+    value checks run on the concrete values (no TracerBoolConversionError) and still raise by name."""
     mu, s = np.array([0.5, 1.0]), np.array([1.0, 2.0])
     a, m = jnp.array([0.1, 0.2]), jnp.array([0.1, 0.2])
     np.testing.assert_allclose(
@@ -106,6 +106,11 @@ def test_numpy_parameters_inside_a_callers_jit():
         gaussian_kl(m, s, m + 1.0, s),
         rtol=1e-12,
     )
+    Y = np.arange(10.0)[:, None] * np.array([[1.0, 2.0]]) + np.cos(np.arange(20.0)).reshape(10, 2)
+    X = jnp.asarray(np.sin(np.arange(30.0)).reshape(10, 3))
+    np.testing.assert_allclose(jax.jit(lambda X: linear_cka(X, Y))(X), linear_cka(X, Y), rtol=1e-12)
+    with pytest.raises(ValueError, match="`Y` must not be constant"):
+        jax.jit(lambda X: linear_cka(X, np.ones((10, 2))))(X)
     with pytest.raises(ValueError, match="`mu`"):
         jax.jit(lambda a: gdp_tradeoff(a, -mu))(a)
     with pytest.raises(ValueError, match="`s1`"):

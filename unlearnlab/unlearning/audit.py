@@ -522,7 +522,7 @@ def linear_cka(X, Y):
     if jnp.shape(X)[0] < 2:
         raise ValueError("`X` needs at least 2 rows.")
     for name, v in (("X", X), ("Y", Y)):
-        if not is_traced(v) and not bool(jnp.any(jnp.asarray(v) != jnp.asarray(v)[:1])):
+        if not is_traced(v) and not bool(np.any(np.asarray(v) != np.asarray(v)[:1])):
             raise ValueError(f"`{name}` must not be constant over rows (CKA is 0/0 there).")
     Xc = X - X.mean(0)
     Yc = Y - Y.mean(0)

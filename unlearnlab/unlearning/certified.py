@@ -97,7 +97,7 @@ def _check_problem(w, X, y, mask, lam, loss, keep=False, w_name="w_star"):
                 f"`keep_mask` must be a boolean mask of shape ({n},); "
                 f"got {km.dtype} {tuple(km.shape)}."
             )
-        if not isinstance(km, jax.core.Tracer) and not bool(jnp.any(km)):
+        if not isinstance(km, jax.core.Tracer) and not bool(np.any(np.asarray(km))):
             raise ValueError("`keep_mask` keeps no row.")
     else:
         check_forget_mask(mask, n)

@@ -280,7 +280,7 @@ def output_matching(theta0, X_match, targets, eta, T, loss: str = "sq", match_ma
                 f"`match_mask` must be a boolean mask of shape ({X_match.shape[0]},); "
                 f"got {mm.dtype} {tuple(mm.shape)}."
             )
-        if not is_traced(match_mask) and not bool(jnp.any(mm)):
+        if not is_traced(mm) and not bool(np.any(np.asarray(mm))):
             raise ValueError("`match_mask` selects no row (the matching loss is 0/0).")
     w = (
         jnp.ones(X_match.shape[0], X_match.dtype)

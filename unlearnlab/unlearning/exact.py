@@ -246,7 +246,7 @@ def logistic_fit_newton(
                 f"`keep_mask` must be a boolean mask of shape ({X.shape[0]},); "
                 f"got {km.dtype} {tuple(km.shape)}."
             )
-        if not is_traced(km) and not bool(jnp.any(km)):
+        if not is_traced(km) and not bool(np.any(np.asarray(km))):
             raise ValueError("`keep_mask` keeps no row.")
     if theta0 is not None:
         _check_vec("theta0", theta0, np.shape(X)[1])
