@@ -1,5 +1,7 @@
 import jax
 import jax.numpy as jnp
+import numpy as np
+import optax
 
 from tests.contract.harness import Case, exempt_non_functions
 
@@ -33,4 +35,14 @@ CASES = [
         ok={"grid": ("nan", "inf", "rank")},
     ),
 ]
+CASES.append(
+    Case(
+        "unlearnlab.lab.scan_minimize",
+        lambda: dict(
+            loss=lambda w: jnp.sum((w - 1.0) ** 2), params=np.zeros(3), tx=optax.sgd(0.1), steps=3
+        ),
+        bad={"steps": [-1, 2.5], "tx": ["adam"], "loss": [None]},
+        ok={"params": ("rank", "empty")},  # any pytree of arrays (a scalar, an empty leaf) works
+    )
+)
 EXEMPT = exempt_non_functions("unlearnlab.lab")

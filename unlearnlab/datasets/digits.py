@@ -21,6 +21,7 @@ import functools
 import numpy as np
 
 from unlearnlab.lab.checks import check_in_range, check_int, check_positive
+from unlearnlab.lab.optim import scan_minimize
 
 __all__ = ["load_digits_standardised", "digits_feature_pools", "BASE_CLASSES", "NOVEL_CLASSES"]
 
@@ -188,13 +189,7 @@ def _feature_program(steps: int, lr: float, hidden: int, feat_dim: int):
             logits = nnx.merge(graphdef, p)(xb)
             return optax.softmax_cross_entropy_with_integer_labels(logits, yb).mean()
 
-        def step(carry, _):
-            p, o = carry
-            g = jax.grad(loss_fn)(p)
-            upd, o = tx.update(g, o, p)
-            return (optax.apply_updates(p, upd), o), None
-
-        (params, _), _ = jax.lax.scan(step, (params, tx.init(params)), None, length=steps)
+        params = scan_minimize(loss_fn, params, tx, steps)
         model = nnx.merge(graphdef, params)
         acc = jnp.mean(jnp.argmax(model(xb), -1) == yb)
         return acc, model.features(xn)

@@ -28,6 +28,7 @@ from unlearnlab.lab.checks import (
     check_probability,
     check_shape,
 )
+from unlearnlab.lab.optim import scan_minimize
 from unlearnlab.pretraining.factor import check_matrix
 
 __all__ = [
@@ -191,16 +192,7 @@ def mle_contrastive(key, x, xp, s, r: int, steps: int, lr: float = 1e-2, mask=No
         bce = optax.sigmoid_binary_cross_entropy(logit, s)
         return jnp.sum(mask * bce) / jnp.maximum(jnp.sum(mask), 1.0)
 
-    opt = optax.adam(lr)
-
-    def body(carry, _):
-        p, st = carry
-        g = jax.grad(loss)(p)
-        upd, st = opt.update(g, st, p)
-        return (optax.apply_updates(p, upd), st), None
-
-    (params, _), _ = jax.lax.scan(body, (params, opt.init(params)), None, length=steps)
-    return params
+    return scan_minimize(loss, params, optax.adam(lr), steps)
 
 
 def fit_contrastive_erm(rep, X_lab, y_lab):

@@ -32,6 +32,7 @@ from unlearnlab.lab.checks import (
     check_shape,
     is_traced,
 )
+from unlearnlab.lab.optim import scan_minimize
 from unlearnlab.pretraining.factor import check_matrix
 
 __all__ = [
@@ -310,17 +311,8 @@ def fit_supervised_logreg(
         ce = optax.softmax_cross_entropy_with_integer_labels(Xa @ W, y).mean()
         return ce + 0.5 * l2 * jnp.sum(W[:-1] ** 2)
 
-    opt = optax.adam(lr)
     W0 = jnp.zeros((Xa.shape[1], n_classes), X.dtype)
-
-    def body(carry, _):
-        W, s = carry
-        g = jax.grad(loss)(W)
-        upd, s = opt.update(g, s, W)
-        return (optax.apply_updates(W, upd), s), None
-
-    (W, _), _ = jax.lax.scan(body, (W0, opt.init(W0)), None, length=steps)
-    return W
+    return scan_minimize(loss, W0, optax.adam(lr), steps)
 
 
 def predict_logreg(W, X):

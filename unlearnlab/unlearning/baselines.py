@@ -23,25 +23,18 @@ from unlearnlab.lab.checks import (
     check_positive,
     check_shape,
 )
+from unlearnlab.lab.optim import scan_minimize
 
 __all__ = ["gradient_ascent_unlearn"]
 
 
 def _ga(W, X_u, Y_u, lr, n_steps):
     m = jnp.maximum(jnp.sum(jnp.any(X_u != 0, axis=1)), 1)
-    opt = optax.sgd(lr)
 
     def neg_loss(W):
         return -jnp.sum((Y_u - X_u @ W) ** 2) / m
 
-    def step(carry, _):
-        W, s = carry
-        g = jax.grad(neg_loss)(W)
-        upd, s = opt.update(g, s, W)
-        return (optax.apply_updates(W, upd), s), None
-
-    (W, _), _ = jax.lax.scan(step, (W, opt.init(W)), None, length=n_steps)
-    return W
+    return scan_minimize(neg_loss, W, optax.sgd(lr), n_steps)
 
 
 def gradient_ascent_unlearn(W, X_u, Y_u, *, lr: float, n_steps: int) -> jax.Array:
