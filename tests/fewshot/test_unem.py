@@ -167,3 +167,14 @@ def test_learned_not_worse_than_default_and_shift(key):
         s = mean_ci(ub - uab)
         print(f"seed {seed}: on B, learned-on-B {ub.mean():.4f} vs learned-on-A {uab.mean():.4f}")
         assert s.mean > z * s.sem, s
+
+
+def test_gem_accuracy_raises_when_gem_overflows():
+    """Finite but huge features overflow GEM's squared distances: the responsibilities come out
+    NaN, and gem_accuracy says so by name instead of returning an accuracy (concrete inputs)."""
+    spec = TaskSpec(n_classes=5, k_eff=3, shot=2, n_query=10, dim=4)
+    t = sample_task(jax.random.key(0), spec)
+    assert 0.0 <= float(gem_accuracy(t, 5, 1.0, 1.0, 5)) <= 1.0
+    huge = t._replace(z_s=t.z_s * 1e200, z_q=t.z_q * 1e200)
+    with pytest.raises(ValueError, match="`u`"):
+        gem_accuracy(huge, 5, 1.0, 1.0, 5)

@@ -354,7 +354,9 @@ def gem_accuracy(task: Task, n_classes: int, lam, T, n_iter: int):
     """Query accuracy of fixed-hyper-parameter GEM on one task.
 
     Raises:
-      ValueError: malformed ``task`` (NaN/inf, labels out of range); as :func:`gem_run` otherwise.
+      ValueError: malformed ``task`` (NaN/inf, labels out of range); as :func:`gem_run` otherwise;
+        and, for concrete inputs, when GEM's query responsibilities ``u`` come out NaN/inf (the
+        accuracy would be meaningless).
     """
     if not is_traced(task.z_s):
         check_task(task, n_classes)
@@ -362,13 +364,19 @@ def gem_accuracy(task: Task, n_classes: int, lam, T, n_iter: int):
     n_classes = validate_task_arrays(task.z_s, task.y_s, task.z_q, n_classes)
     n_iter = check_int("n_iter", n_iter, min_value=1)
     _check_hyper(lam, T)
-    return _gem_accuracy(task.z_s, task.y_s, task.z_q, task.y_q, lam, T, n_classes, n_iter)
+    acc, finite = _gem_accuracy(task.z_s, task.y_s, task.z_q, task.y_q, lam, T, n_classes, n_iter)
+    if not is_traced(finite) and not bool(finite):
+        raise ValueError(
+            "`u` (GEM's query responsibilities) holds NaN/inf for this task and (lam, T); "
+            "the accuracy is undefined."
+        )
+    return acc
 
 
 @partial(jax.jit, static_argnums=(6, 7))
 def _gem_accuracy(z_s, y_s, z_q, y_q, lam, T, n_classes, n_iter):
     st = gem_run(z_s, y_s, z_q, n_classes, lam, T, n_iter)
-    return query_accuracy(st.u, y_q)
+    return query_accuracy(st.u, y_q), jnp.all(jnp.isfinite(st.u))
 
 
 def grid_search_gem(tasks: Task, lam_grid, T_grid, n_iter: int, n_classes: int):
