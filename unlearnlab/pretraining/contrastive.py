@@ -129,7 +129,7 @@ def rep_matrix(rep) -> jax.Array:
       ValueError: if the kernel of ``rep`` is not a finite (d, r) matrix.
     """
     kernel = rep["linear"]["kernel"]
-    W = getattr(kernel, "value", kernel)
+    W = kernel.get_value() if hasattr(kernel, "get_value") else kernel
     check_array("rep", W, ndim=2)
     return W
 
