@@ -129,7 +129,8 @@ def rep_matrix(rep) -> jax.Array:
       ValueError: if the kernel of ``rep`` is not a finite (d, r) matrix.
     """
     kernel = rep["linear"]["kernel"]
-    W = kernel.get_value() if hasattr(kernel, "get_value") else kernel
+    # flax >= 0.12 reads a Variable with get_value() (.value is deprecated); older flax has .value
+    W = kernel.get_value() if hasattr(kernel, "get_value") else getattr(kernel, "value", kernel)
     check_array("rep", W, ndim=2)
     return W
 
