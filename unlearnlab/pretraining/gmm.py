@@ -228,7 +228,11 @@ def assign_clusters(means_hat, X):
     """
     _, d = check_matrix("means_hat", means_hat)
     _check_points("X", X, d)
-    return jnp.argmin(_sq_dists(jnp.asarray(X), jnp.asarray(means_hat)), axis=-1)
+    return _assign(jnp.asarray(means_hat), jnp.asarray(X))
+
+
+def _assign(means_hat, X):
+    return jnp.argmin(_sq_dists(X, means_hat), axis=-1)
 
 
 def fit_cluster_labels(means_hat, X_lab, y_lab, n_classes: int):
@@ -256,7 +260,7 @@ def fit_cluster_labels(means_hat, X_lab, y_lab, n_classes: int):
 
 
 def _cluster_table(means_hat, X_lab, y_lab, n_classes):
-    c = jnp.argmin(_sq_dists(X_lab, means_hat), axis=-1)  # assign_clusters without its checks
+    c = _assign(means_hat, X_lab)
     counts = jnp.zeros((means_hat.shape[0], n_classes)).at[c, y_lab].add(1.0)
     return jnp.argmax(counts, axis=-1)
 
