@@ -180,9 +180,7 @@ def gdp_tradeoff(alpha, mu):
     """
     check_probability("alpha", alpha)
     check_array("mu", mu)
-    # checked in NumPy: a concrete value inside a caller's jit must not become a traced comparison
-    if not is_traced(mu) and bool(np.any(np.asarray(mu) < 0)):
-        raise ValueError("`mu` must be >= 0.")
+    check_in_range("mu", mu, 0.0)
     return ndtr(ndtri(1.0 - jnp.asarray(alpha)) - mu)
 
 
@@ -220,10 +218,7 @@ def binormal_lr_roc(mu_in, s_in, mu_out, s_out, n_thresh: int = 2001):
             )
     n_thresh = check_int("n_thresh", n_thresh, min_value=2)
     for name, v in (("s_in", s_in), ("s_out", s_out)):
-        # checked in NumPy: no compiled program, and a concrete value inside a caller's jit
-        # is not staged into a tracer
-        if not is_traced(v) and bool(np.any(np.asarray(v) <= 0)):
-            raise ValueError(f"`{name}` must be > 0.")
+        check_in_range(name, v, 0.0, lo_open=True)
     # one compiled program per n_thresh (op by op the tail probabilities and quantiles are ~90)
     return _binormal_lr_roc(mu_in, s_in, mu_out, s_out, n_thresh)
 
@@ -489,8 +484,7 @@ def gaussian_kl(mu1, s1, mu0, s0):
     check_array("mu0", mu0)
     for name, v in (("s1", s1), ("s0", s0)):
         check_array(name, v)
-        if not is_traced(v) and bool(np.any(np.asarray(v) <= 0)):  # NumPy: see gdp_tradeoff
-            raise ValueError(f"`{name}` must be > 0.")
+        check_in_range(name, v, 0.0, lo_open=True)
     return jnp.log(s0 / s1) + (s1**2 + (mu1 - mu0) ** 2) / (2 * s0**2) - 0.5
 
 
