@@ -29,7 +29,7 @@ from unlearnlab.lab.checks import (
     check_positive,
     check_probability,
 )
-from unlearnlab.unlearning.exact import check_forget_mask, logistic_fit_newton
+from unlearnlab.unlearning.exact import check_forget_mask, check_keep_mask, logistic_fit_newton
 
 __all__ = [
     "newton_removal",
@@ -91,14 +91,7 @@ def _check_problem(w, X, y, mask, lam, loss, keep=False, w_name="w_star"):
     if np.shape(w)[0] != d:
         raise ValueError(f"`{w_name}` must have shape ({d},); got {np.shape(w)}.")
     if keep:
-        km = jnp.asarray(mask)
-        if tuple(km.shape) != (n,) or km.dtype != jnp.bool_:
-            raise ValueError(
-                f"`keep_mask` must be a boolean mask of shape ({n},); "
-                f"got {km.dtype} {tuple(km.shape)}."
-            )
-        if not isinstance(km, jax.core.Tracer) and not bool(np.any(np.asarray(km))):
-            raise ValueError("`keep_mask` keeps no row.")
+        check_keep_mask(mask, n)
     else:
         check_forget_mask(mask, n)
     check_positive("lam", lam)

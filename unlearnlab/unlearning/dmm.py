@@ -25,7 +25,7 @@ from unlearnlab.lab.checks import (
     check_shape,
     is_traced,
 )
-from unlearnlab.unlearning.exact import check_forget_mask
+from unlearnlab.unlearning.exact import check_forget_mask, check_keep_mask
 
 __all__ = [
     "single_removal_attribution",
@@ -274,14 +274,9 @@ def output_matching(theta0, X_match, targets, eta, T, loss: str = "sq", match_ma
     if loss != "sq":
         raise ValueError(f"`loss` must be 'sq'; got {loss!r}.")
     if match_mask is not None:
-        mm = jnp.asarray(match_mask)
-        if tuple(mm.shape) != (X_match.shape[0],) or mm.dtype != jnp.bool_:
-            raise ValueError(
-                f"`match_mask` must be a boolean mask of shape ({X_match.shape[0]},); "
-                f"got {mm.dtype} {tuple(mm.shape)}."
-            )
-        if not is_traced(mm) and not bool(np.any(np.asarray(mm))):
-            raise ValueError("`match_mask` selects no row (the matching loss is 0/0).")
+        check_keep_mask(
+            match_mask, X_match.shape[0], "match_mask", "selects no row (the matching loss is 0/0)"
+        )
     w = (
         jnp.ones(X_match.shape[0], X_match.dtype)
         if match_mask is None

@@ -67,6 +67,22 @@ def check_forget_mask(forget_mask, n: int, name: str = "forget_mask"):
     return forget_mask
 
 
+def check_keep_mask(mask, n: int, name: str = "keep_mask", empty: str = "keeps no row"):
+    """Validate a row-selection mask: boolean, shape ``(n,)``, selecting at least one row.
+
+    ``empty`` completes the message when no row is selected. Content checks are skipped for traced
+    masks (checked in NumPy otherwise, so a concrete mask inside a caller's ``jit`` stays concrete).
+    """
+    km = jnp.asarray(mask)
+    if tuple(km.shape) != (n,) or km.dtype != jnp.bool_:
+        raise ValueError(
+            f"`{name}` must be a boolean mask of shape ({n},); got {km.dtype} {tuple(km.shape)}."
+        )
+    if not is_traced(km) and not bool(np.any(np.asarray(km))):
+        raise ValueError(f"`{name}` {empty}.")
+    return mask
+
+
 def _check_xy(X, y):
     check_array("X", X, ndim=2)
     check_array("y", y, ndim=1)
@@ -240,14 +256,7 @@ def logistic_fit_newton(
         if not np.all((yy == 1) | (yy == -1)):
             raise ValueError("`y` must hold labels in {-1, +1}.")
     if keep_mask is not None:
-        km = jnp.asarray(keep_mask)
-        if tuple(km.shape) != (X.shape[0],) or km.dtype != jnp.bool_:
-            raise ValueError(
-                f"`keep_mask` must be a boolean mask of shape ({X.shape[0]},); "
-                f"got {km.dtype} {tuple(km.shape)}."
-            )
-        if not is_traced(km) and not bool(np.any(np.asarray(km))):
-            raise ValueError("`keep_mask` keeps no row.")
+        check_keep_mask(keep_mask, X.shape[0])
     if theta0 is not None:
         _check_vec("theta0", theta0, np.shape(X)[1])
     w = jnp.ones(X.shape[0], bool) if keep_mask is None else jnp.asarray(keep_mask)

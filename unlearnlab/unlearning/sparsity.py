@@ -31,7 +31,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from unlearnlab.lab.checks import check_array, check_in_range, check_int, check_positive, is_traced
-from unlearnlab.unlearning.exact import check_forget_mask, ridge_fit
+from unlearnlab.unlearning.exact import check_forget_mask, check_keep_mask, ridge_fit
 
 __all__ = [
     "masked_gd",
@@ -137,10 +137,7 @@ def masked_gd(X, y, mask, theta0, eta, t, lam, keep_mask=None):
     if keep_mask is None:
         keep = jnp.ones(n, bool)
     else:
-        if tuple(np.shape(keep_mask)) != (n,) or jnp.asarray(keep_mask).dtype != jnp.bool_:
-            raise ValueError(f"`keep_mask` must be a boolean mask of shape ({n},).")
-        if not is_traced(keep_mask) and not np.any(np.asarray(keep_mask)):
-            raise ValueError("`keep_mask` keeps no row.")
+        check_keep_mask(keep_mask, n)
         keep = jnp.asarray(keep_mask)
     _stable(eta, np.asarray(X)[np.asarray(keep)] if not is_traced(keep) else X, mask, lam)
     return _gd(
