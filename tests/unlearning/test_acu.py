@@ -259,6 +259,7 @@ def test_invalid_request_raises():
     new, ok = acu_unlearn_checked(s, x, y)
     assert not bool(ok)
     assert bool(jnp.all(new.W == s.W)) and bool(jnp.all(new.R == s.R))
+    assert int(new.count) == int(s.count)
     assert bool(jnp.all(jnp.isfinite(new.W)))
 
 
@@ -335,6 +336,22 @@ def test_symmetry_pd_after_200_requests():
     assert float(jnp.linalg.norm(s.R - s.R.T) / jnp.linalg.norm(s.R)) <= 1e-12
     assert bool(jnp.all(jnp.isfinite(jnp.linalg.cholesky(s.R))))
     assert rel(s.W, ridge_retrain(X[keep], Y[keep], 1.0)) <= EXACT
+
+
+def test_symmetry_after_unlearning_only():
+    """The request adds U^T U without re-symmetrising R: 100 forget-only requests (no learning
+    step in between, which would re-symmetrise) keep R symmetric to 1e-12 and exact."""
+    X, Y, _ = make_data(14, 1200, 96)
+    s = acu_fit(X, Y, 1.0)
+    order = np.random.default_rng(1).permutation(1200)
+    for r in range(100):
+        f = order[8 * r : 8 * r + 8]
+        s = acu_unlearn(s, X[f], Y[f])
+    keep = np.ones(1200, bool)
+    keep[order[:800]] = False
+    assert float(jnp.linalg.norm(s.R - s.R.T) / jnp.linalg.norm(s.R)) <= 1e-12
+    assert rel(s.W, ridge_retrain(X[keep], Y[keep], 1.0)) <= EXACT
+    assert int(s.count) == 400
 
 
 @pytest.mark.claim("acu.float32")

@@ -226,25 +226,31 @@ def acu_unlearn_checked(state: ACUState, X, Y) -> tuple[ACUState, Array]:
     computed as ``R' = R + U^T U`` with ``U = L^{-1} X R`` (``S = L L^T``) and
     ``R' X^T = R X^T S^{-1}`` (because ``X R X^T = I - S``), which avoids a d x d x C product.
     No shape or finiteness validation happens here (the precondition of a jitted entry point).
+
+    The only d x d work is the two products ``X R`` and ``U^T U`` and one addition: a failed
+    request zeroes ``U`` and ``S^{-1} X R`` (so it adds exact zeros) instead of selecting between
+    two d x d states, and ``R + U^T U`` is not re-symmetrised (``U^T U`` is symmetric up to the
+    product's rounding; ``R`` is symmetric, so ``X R = (R X^T)^T``).
     """
     R, W = state.R, state.W
     X = X.astype(R.dtype)
     Y = Y.astype(R.dtype)
     m = X.shape[0]
-    RXt = R @ X.T
-    S = _sym(jnp.eye(m, dtype=R.dtype) - X @ RXt)
+    XR = X @ R  # (m, d) = (R X^T)^T for symmetric R
+    S = _sym(jnp.eye(m, dtype=R.dtype) - XR @ X.T)
     L = jnp.linalg.cholesky(S)
     diag = jnp.diagonal(L)
     ok = jnp.all(jnp.isfinite(L)) & jnp.all(diag > 0)
     L_safe = jnp.where(ok, L, jnp.eye(m, dtype=R.dtype))
     # R' = R + (L^{-1} X R)^T (L^{-1} X R) with S = L L^T, and R' X^T = R X^T S^{-1} (since
-    # X R X^T = I - S), so W' = W - R X^T S^{-1} (Y - X W): O(d^2 m + d m C), no d x d x C product
-    U = solve_triangular(L_safe, RXt.T, lower=True)  # (m, d)
-    R_new = _sym(R + U.T @ U)
-    W_new = W - cho_solve((L_safe, True), RXt.T).T @ (Y - X @ W)
-    new = ACUState(R=R_new, W=W_new, count=state.count - _nonzero_rows(X))
-    out = jax.tree.map(lambda a, b: jnp.where(ok, a, b), new, state)
-    return out, ok
+    # X R X^T = I - S), so W' = W - R X^T S^{-1} (Y - X W): O(d^2 m + d m C), no d x d x C product.
+    # A failed request (ok False) adds zeros: the input state comes back unchanged, never NaN.
+    U = jnp.where(ok, solve_triangular(L_safe, XR, lower=True), 0.0)  # (m, d)
+    G = jnp.where(ok, cho_solve((L_safe, True), XR), 0.0)  # (m, d) = S^{-1} X R
+    R_new = R + U.T @ U
+    W_new = W - G.T @ (Y - X @ W)
+    count = state.count - jnp.where(ok, _nonzero_rows(X), 0).astype(state.count.dtype)
+    return ACUState(R=R_new, W=W_new, count=count), ok
 
 
 def acu_unlearn(state: ACUState, X, Y) -> ACUState:
