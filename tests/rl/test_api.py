@@ -13,9 +13,11 @@ from unlearnlab.rl import (
     LinearMDP,
     OfflineData,
     bandit_lower_bound,
+    covariate_cov,
     empty_offline,
     enumerate_policies,
     ftpedel_run,
+    o2o_coefficient,
     o2o_complexity,
     offline_cov,
     pedel_run,
@@ -62,6 +64,22 @@ def test_jit_equals_nojit_cheap_entry_points():
     a = solve_design(2.0, C, np.eye(3), X, np.ones(3), n_iter=50)
     b = jax.jit(lambda T: solve_design(T, C, np.eye(3), X, np.ones(3), n_iter=50))(2.0)
     for x, y in zip(a, b):
+        np.testing.assert_allclose(x, y, rtol=1e-12)
+
+
+def test_o2o_bounds_inside_a_callers_jit():
+    """o2o_coefficient and o2o_complexity take a traced ``cov_off`` (and ``T``) inside a caller's
+    jit and give the eager values; their value checks of ``cov_off`` need concrete inputs and are
+    skipped there (they used to raise TracerArrayConversionError)."""
+    mdp = rare_context(0.1)
+    pis = jnp.asarray(enumerate_policies(mdp))
+    cov = covariate_cov(mdp, rl.rare_context_offline_counts(20.0))
+    a = o2o_coefficient(mdp, pis, cov, 0.05, 100.0, n_iter=20)
+    b = jax.jit(lambda c, T: o2o_coefficient(mdp, pis, c, 0.05, T, n_iter=20))(cov, 100.0)
+    np.testing.assert_allclose(a, b, rtol=1e-12)
+    a = o2o_complexity(mdp, pis, cov, 0.05, n_iter=20, n_bisect=8)
+    b = jax.jit(lambda c: o2o_complexity(mdp, pis, c, 0.05, n_iter=20, n_bisect=8))(cov)
+    for x, y in zip(jax.tree.leaves(a), jax.tree.leaves(b)):
         np.testing.assert_allclose(x, y, rtol=1e-12)
 
 

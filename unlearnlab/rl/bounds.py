@@ -139,6 +139,8 @@ def _check_common(mdp, pis, cov_off, eps, form, reduce, reg=0.0, gap_tol=0.0):
         raise ValueError(f"`form` must be one of {_FORMS}; got {form!r}.")
     if reduce not in _REDUCE:
         raise ValueError(f"`reduce` must be one of {_REDUCE}; got {reduce!r}.")
+    if checks.is_traced(cov_off):  # inside a caller's jit: value checks need concrete values
+        return
     for h in range(H):
         validate_design_inputs(
             np.zeros((1, d, d)), np.asarray(cov_off)[h], np.zeros((1, d)), np.ones(1)
