@@ -22,7 +22,9 @@ jax.config.update("jax_enable_x64", True)
 # recompile the same small programs (eager ops, key splits), which then load from disk (on
 # tests/unlearning + tests/hallucination in one process, cold: 276 -> 253 CPU s against storing only
 # compiles over 0.5 s; ~10 MB per 200 tests). Results are unaffected (the key covers the program, the
-# flags and the jax/jaxlib versions). A clean clone starts empty. UNLEARNLAB_TEST_JAX_CACHE=0 turns
+# flags and the jax/jaxlib versions). A read that races the other worker's write of the same entry
+# fails to decompress and compiles instead (pyproject's filterwarnings says why that warning is
+# ignored). A clean clone starts empty. UNLEARNLAB_TEST_JAX_CACHE=0 turns
 # it off; a path puts it elsewhere.
 _JAX_CACHE = os.environ.get(
     "UNLEARNLAB_TEST_JAX_CACHE",
