@@ -139,12 +139,11 @@ def _check_common(mdp, pis, cov_off, eps, form, reduce, reg=0.0, gap_tol=0.0):
         raise ValueError(f"`form` must be one of {_FORMS}; got {form!r}.")
     if reduce not in _REDUCE:
         raise ValueError(f"`reduce` must be one of {_REDUCE}; got {reduce!r}.")
-    if checks.is_traced(cov_off):  # inside a caller's jit: value checks need concrete values
-        return
+    # a traced cov_off (inside a caller's jit) goes to the validator as is: it checks the shapes and
+    # skips the value checks that need concrete values
+    C = cov_off if checks.is_traced(cov_off) else np.asarray(cov_off)
     for h in range(H):
-        validate_design_inputs(
-            np.zeros((1, d, d)), np.asarray(cov_off)[h], np.zeros((1, d)), np.ones(1)
-        )
+        validate_design_inputs(np.zeros((1, d, d)), C[h], np.zeros((1, d)), np.ones(1))
 
 
 def o2o_complexity(
